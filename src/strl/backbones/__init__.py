@@ -1,0 +1,24 @@
+"""Point-cloud encoders. Every backbone maps ``(B, N, 3)`` to a pooled feature ``(B, feature_dim)``.
+
+``BACKBONES[name](**kwargs)`` builds one; a new backbone is a new module plus one line here.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from strl.backbones.dgcnn import DGCNN
+from strl.backbones.pointnet import PointNet
+from strl.registry import Registry
+
+BACKBONES: Registry = Registry("backbone")
+BACKBONES.register("pointnet")(lambda k=None, emb_dims=1024, **_: PointNet(emb_dims=emb_dims))
+BACKBONES.register("dgcnn")(lambda k=20, emb_dims=1024, **_: DGCNN(k=k, emb_dims=emb_dims))
+
+
+def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024) -> nn.Module:
+    """Build a registered backbone by name (``k`` is ignored by backbones without a k-NN graph)."""
+    kwargs = {"emb_dims": emb_dims}
+    if k is not None:
+        kwargs["k"] = k
+    return BACKBONES[name](**kwargs)

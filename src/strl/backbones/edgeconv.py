@@ -1,0 +1,46 @@
+"""Dynamic-graph building blocks shared by the DGCNN encoders."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from strl.ops.knn import gather_neighbours, knn
+
+
+def conv_bn_lrelu_2d(cin: int, cout: int) -> nn.Sequential:
+    """``Sequential(Conv2d(cin, cout, 1, bias=False), BatchNorm2d, LeakyReLU(0.2))``, the EdgeConv MLP layer."""
+    return nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2))
+
+
+def conv_bn_lrelu_1d(cin: int, cout: int) -> nn.Sequential:
+    """``Sequential(Conv1d(cin, cout, 1, bias=False), BatchNorm1d, LeakyReLU(0.2))``."""
+    return nn.Sequential(nn.Conv1d(cin, cout, 1, bias=False), nn.BatchNorm1d(cout), nn.LeakyReLU(0.2))
+
+
+def graph_feature(x: torch.Tensor, k: int, idx: torch.Tensor | None = None) -> torch.Tensor:
+    """EdgeConv input ``cat(x_j - x_i, x_i)``: ``(B, C, N) -> (B, 2C, N, k)``.
+
+    Neighbours are the ``k`` nearest points in feature space (the point itself first), or ``idx``
+    ``(B, N, k)`` when given.
+    """
+    pts = x.transpose(1, 2)  # (B, N, C)
+    if idx is None:
+        idx = knn(pts, k)
+    nbrs = gather_neighbours(pts, idx)  # (B, N, k, C)
+    centre = pts.unsqueeze(2).expand_as(nbrs)
+    return torch.cat((nbrs - centre, centre), dim=-1).permute(0, 3, 1, 2).contiguous()
+
+
+def edge_conv(x: torch.Tensor, k: int, layers: list[nn.Module]) -> torch.Tensor:
+    """One EdgeConv block: graph feature, the ``layers`` in turn, max over neighbours. ``(B, C, N) -> (B, C', N)``."""
+    h = graph_feature(x, k)
+    for layer in layers:
+        h = layer(h)
+    return h.amax(dim=-1)
+
+
+def alias_batchnorms(module: nn.Module, names: list[str]) -> None:
+    """Register ``convX[1]`` also as ``bnX`` (the original's aliasing, so both key sets appear)."""
+    for name in names:
+        setattr(module, "bn" + name[len("conv") :], getattr(module, name)[1])

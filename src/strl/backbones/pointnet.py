@@ -1,0 +1,37 @@
+"""PointNet encoder without T-Nets (the "simple PointNet" STRL pre-trains).
+
+State-dict keys match the original exactly: ``conv{1..5}.weight`` and
+``bn{1..5}.{weight,bias,running_mean,running_var,num_batches_tracked}`` (30 keys).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class PointNet(nn.Module):
+    """``(B, N, 3)`` -> ``(B, emb_dims)`` max-pooled feature (non-negative after the last ReLU)."""
+
+    widths = (64, 64, 64, 128)
+
+    def __init__(self, emb_dims: int = 1024):
+        super().__init__()
+        self.emb_dims = emb_dims
+        self.feature_dim = emb_dims
+        dims = (3, *self.widths, emb_dims)
+        for i, (cin, cout) in enumerate(zip(dims[:-1], dims[1:]), start=1):
+            setattr(self, f"conv{i}", nn.Conv1d(cin, cout, kernel_size=1, bias=False))
+        for i, cout in enumerate(dims[1:], start=1):
+            setattr(self, f"bn{i}", nn.BatchNorm1d(cout))
+
+    def point_features(self, points: torch.Tensor) -> torch.Tensor:
+        """Per-point features ``(B, N, 3) -> (B, emb_dims, N)``."""
+        x = points.transpose(1, 2)
+        for i in range(1, 6):
+            x = F.relu(getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x)))
+        return x
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        return self.point_features(points).amax(dim=-1)

@@ -1,0 +1,89 @@
+"""From configuration names to data: pre-training sequences and labelled evaluation sets.
+
+Each data source is one small builder function registered by name; readers are imported lazily so
+an unused format costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+from strl.errors import ConfigError, DataError
+from strl.formats.base import CloudSet, CloudsAsSequences, SequenceSet
+from strl.registry import Registry
+
+PRETRAIN_SOURCES: Registry = Registry("pre-training dataset")
+EVAL_SOURCES: Registry = Registry("evaluation dataset")
+
+
+def _need_root(root: str, what: str) -> str:
+    if not root:
+        raise ConfigError(f"dataset {what!r} needs a path: give --root (or --eval-root) pointing to it")
+    if not os.path.exists(root):
+        raise DataError(root, f"{what} data not found (no such file or folder)")
+    return root
+
+
+def builtin_data(seed: int = 0, cache_dir: str = ""):
+    """The package's own synthetic dataset (generated once, then cached)."""
+    from strl.formats.builtin import BuiltinConfig, BuiltinData
+
+    return BuiltinData(BuiltinConfig(seed=seed), cache_dir=cache_dir or None)
+
+
+@PRETRAIN_SOURCES.register("builtin")
+def _builtin_sequences(cfg) -> SequenceSet:
+    return builtin_data(cfg.builtin_seed, cfg.cache_dir).sequences()
+
+
+@PRETRAIN_SOURCES.register("shapenet")
+def _shapenet(cfg) -> SequenceSet:
+    from strl.formats.shapenet import ShapeNetNPZ
+
+    return CloudsAsSequences(ShapeNetNPZ(_need_root(cfg.root, "shapenet")))
+
+
+@PRETRAIN_SOURCES.register("modelnet40")
+def _modelnet_pretrain(cfg) -> SequenceSet:
+    from strl.formats.modelnet import load_modelnet
+
+    root = _need_root(cfg.root, "modelnet40")
+    return CloudsAsSequences(load_modelnet(root, "train", num_points=10000, cache_dir=cfg.cache_dir or None))
+
+
+@PRETRAIN_SOURCES.register("folder")
+def _folder(cfg) -> SequenceSet:
+    from strl.formats.folder import load_folder
+
+    return load_folder(_need_root(cfg.root, "folder"), seed=cfg.seed).as_sequences()
+
+
+def pretrain_sequences(cfg) -> SequenceSet:
+    """The :class:`SequenceSet` named by ``cfg.dataset`` (with ``cfg.root``)."""
+    return PRETRAIN_SOURCES[cfg.dataset](cfg)
+
+
+@EVAL_SOURCES.register("builtin")
+def _builtin_eval(root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0) -> CloudSet:
+    return builtin_data(seed, cache_dir).clouds(split)
+
+
+def _modelnet_eval(variant: str):
+    def load(root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0) -> CloudSet:
+        from strl.formats.modelnet import load_modelnet
+
+        return load_modelnet(_need_root(root, variant), split, variant=variant, num_points=num_points, cache_dir=cache_dir or None)
+
+    return load
+
+
+EVAL_SOURCES.register("modelnet40")(_modelnet_eval("modelnet40"))
+EVAL_SOURCES.register("modelnet10")(_modelnet_eval("modelnet10"))
+
+
+def eval_clouds(name: str, root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0) -> CloudSet:
+    """Labelled clouds of an evaluation set's ``split`` ("train" or "test")."""
+    clouds = EVAL_SOURCES[name](root, split, num_points, cache_dir=cache_dir, seed=seed)
+    if getattr(clouds, "labels", None) is None:
+        raise DataError(root or name, "evaluation data carries no class labels")
+    return clouds
