@@ -1,0 +1,50 @@
+"""``strl`` command line: one sub-command per module in this package."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from strl.errors import StrlError
+
+#: sub-command name -> module in strl.cli with ``add_arguments(parser)`` and ``run(args) -> int``
+COMMANDS = {
+    "pretrain": ("pretrain", "pre-train an encoder without labels (default: built-in data)"),
+    "evaluate": ("evaluate", "linear-SVM accuracy of a checkpoint's encoder"),
+    "export": ("export", "write a checkpoint's encoder for downstream code"),
+    "embed": ("embed", "encoder features of point clouds in a .npy file"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="strl", description="Spatio-temporal self-supervised learning for 3D point clouds.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(f"strl.cli.{module}")
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
+    for noisy in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if not args.verbose else logging.INFO)
+    try:
+        return int(args._run(args) or 0)
+    except StrlError as exc:
+        print(f"strl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

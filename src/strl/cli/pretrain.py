@@ -1,0 +1,29 @@
+"""``strl pretrain``: pre-train, then compare the linear-SVM accuracy with random weights."""
+
+from __future__ import annotations
+
+import os
+
+from strl.train.config import add_config_arguments, config_from_args
+
+
+def add_arguments(parser) -> None:
+    add_config_arguments(parser)
+
+
+def run(args) -> int:
+    from strl.train.run import pretrain
+
+    cfg = config_from_args(args)
+    folder, metrics = pretrain(cfg)
+    if not metrics:  # not the main process
+        return 0
+    if "svm_accuracy" in metrics:
+        print(f"linear SVM on {cfg.eval_dataset} (standardised features):")
+        print(f"  pre-trained    {100 * metrics['svm_accuracy']:.1f} %")
+        print(f"  random weights {100 * metrics['svm_accuracy_random_init']:.1f} %")
+        print(f"  paper protocol (raw features, C=1): {100 * metrics['svm_accuracy_paper']:.1f} % vs {100 * metrics['svm_accuracy_random_init_paper']:.1f} %")
+        print(f"  5 labels per class: {100 * metrics['svm_accuracy_few']:.1f} % vs {100 * metrics['svm_accuracy_few_random_init']:.1f} %")
+    print(f"finished in {metrics['seconds']:.0f} s; run folder {folder}")
+    print(os.path.join(folder, "metrics.json"))
+    return 0

@@ -1,0 +1,39 @@
+"""Batching pairs and applying the batched spatial augmentation, on workers or on the device.
+
+The augmentation of a batch draws from a generator seeded by the batch's item keys
+``(seed, epoch, index)``, so the result is the same wherever it runs.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from strl.transforms.config import AugmentConfig
+
+
+def batch_seed(keys: torch.Tensor) -> int:
+    """A 62-bit seed from the ``(B, 3)`` int64 item keys of a batch."""
+    mix = torch.tensor([1_000_003, 998_244_353, 2_654_435_761], dtype=torch.int64)
+    return int(((keys.cpu() * mix).sum() + keys.shape[0] * 7919) % (2**62))
+
+
+def augment_pairs(batch: dict[str, torch.Tensor], cfg: AugmentConfig) -> dict[str, torch.Tensor]:
+    """Augment both views of a raw batch: ``a, b (B, M, 3) -> (B, num_points, 3)`` each."""
+    from strl.transforms import augment
+
+    a, b = batch["a"], batch["b"]
+    gen = torch.Generator(device=a.device).manual_seed(batch_seed(batch["key"]))
+    views = augment(torch.cat((a, b)), cfg, gen)
+    return {"a": views[: a.shape[0]], "b": views[a.shape[0] :], "key": batch["key"], "augmented": True}
+
+
+class PairCollate:
+    """Stacks pair items; augments the batch right away when ``on_worker`` (CPU training)."""
+
+    def __init__(self, cfg: AugmentConfig, on_worker: bool):
+        self.cfg = cfg
+        self.on_worker = on_worker
+
+    def __call__(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        batch = {name: torch.stack([item[name] for item in items]) for name in ("a", "b", "key")}
+        return augment_pairs(batch, self.cfg) if self.on_worker else batch

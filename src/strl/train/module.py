@@ -1,0 +1,102 @@
+"""The Lightning module: one self-supervised method, its optimizer, LR schedule and EMA loop."""
+
+from __future__ import annotations
+
+import inspect
+
+import lightning as L
+import torch
+
+from strl.backbones import build_backbone
+from strl.methods import METHODS, Method
+from strl.train.augmenting import augment_pairs
+from strl.train.config import PretrainConfig
+from strl.train.optim import build_optimizer, cosine_lr_lambda
+from strl.transforms.config import AugmentConfig
+
+CHECKPOINT_FORMAT = 1
+
+
+def build_method(cfg: PretrainConfig) -> Method:
+    """The method named by ``cfg.method`` around the backbone named by ``cfg.backbone``."""
+    backbone = build_backbone(cfg.backbone, k=cfg.k, emb_dims=cfg.emb_dims)
+    cls = METHODS[cfg.method]
+    accepted = inspect.signature(cls.__init__).parameters
+    kwargs = {name: getattr(cfg, name) for name in accepted if name not in ("self", "backbone") and hasattr(cfg, name)}
+    return cls(backbone, **kwargs)
+
+
+def encoder_description(cfg: PretrainConfig) -> dict:
+    """What a checkpoint's encoder is, so it can be rebuilt and fed correctly."""
+    return {
+        "backbone": cfg.backbone,
+        "k": cfg.k,
+        "emb_dims": cfg.emb_dims,
+        "in_channels": 3,
+        "num_points": cfg.num_points,
+        "preprocessing": "xyz only; centred on the mean and scaled into the unit sphere",
+    }
+
+
+class PretrainModule(L.LightningModule):
+    def __init__(self, cfg: PretrainConfig, augment_on_device: bool = False):
+        super().__init__()
+        self.cfg = cfg
+        self.method = build_method(cfg)
+        self.augment_on_device = augment_on_device
+        self.augment_cfg = AugmentConfig(num_points=cfg.num_points, pipeline=cfg.augment)
+        self.save_hyperparameters({"config": cfg.to_dict()})
+
+    @property
+    def encoder(self) -> torch.nn.Module:
+        return self.method.backbone
+
+    def on_after_batch_transfer(self, batch, dataloader_idx: int = 0):
+        if self.augment_on_device and not batch.get("augmented", False):
+            batch = augment_pairs(batch, self.augment_cfg)
+        return batch
+
+    def _gather(self, x: torch.Tensor) -> torch.Tensor:
+        if self.trainer.world_size == 1:
+            return x
+        gathered = self.all_gather(x, sync_grads=True)  # (W, B, D)
+        return gathered.reshape(-1, x.shape[-1])
+
+    def training_step(self, batch, batch_idx: int):
+        loss, extra = self.method.loss(batch["a"], batch["b"], gather=self._gather)
+        bs = batch["a"].shape[0]
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=bs, sync_dist=True)
+        for name, value in extra.items():
+            self.log(f"train/{name}", value, on_step=True, batch_size=bs)
+        return loss
+
+    def _ema(self) -> None:
+        if self.method.momentum_pairs:
+            tau = self.method.update_momentum(self.global_step, int(self.trainer.estimated_stepping_batches))
+            self.log("train/tau", tau, on_step=True, on_epoch=False)
+
+    def on_train_batch_start(self, batch, batch_idx: int):
+        if self.cfg.ema_before_step:
+            self._ema()
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int):
+        if not self.cfg.ema_before_step:
+            self._ema()
+        self.log("train/lr", self.trainer.optimizers[0].param_groups[0]["lr"], on_step=True, on_epoch=False)
+
+    def configure_optimizers(self):
+        cfg = self.cfg
+        opt = build_optimizer(self.method.trainable_parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars)
+        if cfg.scheduler == "none":
+            return opt
+        total = int(self.trainer.estimated_stepping_batches)
+        warmup = int(total * cfg.warmup_epochs / max(cfg.epochs, 1))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_lr_lambda(total, warmup))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["strl"] = {
+            "format_version": CHECKPOINT_FORMAT,
+            "method": self.cfg.method,
+            "encoder": encoder_description(self.cfg),
+        }
