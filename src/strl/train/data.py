@@ -43,6 +43,33 @@ def _shapenet(cfg) -> SequenceSet:
     return CloudsAsSequences(ShapeNetNPZ(_need_root(cfg.root, "shapenet")))
 
 
+@PRETRAIN_SOURCES.register("shapenet-views")
+def _shapenet_views(cfg) -> SequenceSet:
+    """ShapeNet clouds seen by a virtual camera circling each object: temporal pairs of partial views."""
+    from strl.formats.shapenet import ShapeNetNPZ
+    from strl.sequences.render import RenderedViews
+
+    clouds = ShapeNetNPZ(_need_root(cfg.root, "shapenet"))
+    return RenderedViews(clouds, frames=8, points_per_frame=cfg.frame_points or cfg.num_points, seed=cfg.seed)
+
+
+@PRETRAIN_SOURCES.register("scannet")
+def _scannet_frames(cfg) -> SequenceSet:
+    """RGB-D frame sequences (``scannet_frames_25k`` or any folder in its layout), training scenes."""
+    from strl.sequences.rgbd import RGBDSequences
+
+    return RGBDSequences(_need_root(cfg.root, "scannet"), split="train", val_fraction=cfg.val_fraction,
+                         pixel_stride=cfg.depth_stride, seed=cfg.seed)
+
+
+@PRETRAIN_SOURCES.register("kitti")
+def _kitti(cfg) -> SequenceSet:
+    """LiDAR sweeps in the KITTI odometry layout, registered with the poses."""
+    from strl.sequences.kitti import KittiSequences
+
+    return KittiSequences(_need_root(cfg.root, "kitti"), max_range=cfg.max_range or None, seed=cfg.seed)
+
+
 @PRETRAIN_SOURCES.register("modelnet40")
 def _modelnet_pretrain(cfg) -> SequenceSet:
     from strl.formats.modelnet import load_modelnet

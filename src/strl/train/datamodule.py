@@ -6,6 +6,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
+from strl.formats.base import SequenceSet
 from strl.sequences.pairs import EpochSampler, PairDataset
 from strl.train.augmenting import PairCollate
 from strl.train.config import PretrainConfig
@@ -24,17 +25,20 @@ def augment_on_worker(cfg: PretrainConfig, accelerator_is_gpu: bool) -> bool:
 
 
 class PairDataModule(L.LightningDataModule):
-    def __init__(self, cfg: PretrainConfig, on_worker: bool = True):
+    """``sequences`` overrides the data named by ``cfg.dataset`` (any :class:`SequenceSet`)."""
+
+    def __init__(self, cfg: PretrainConfig, on_worker: bool = True, sequences: SequenceSet | None = None):
         super().__init__()
         self.cfg = cfg
         self.on_worker = on_worker
+        self.sequences = sequences
         self.dataset: PairDataset | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.dataset is None:
             cfg = self.cfg
-            frame_points = cfg.frame_points or cfg.num_points
-            self.dataset = PairDataset(pretrain_sequences(cfg), frame_points, cfg.window, cfg.pair_mode, cfg.seed)
+            sequences = self.sequences if self.sequences is not None else pretrain_sequences(cfg)
+            self.dataset = PairDataset(sequences, cfg.frame_points or cfg.num_points, cfg.window, cfg.pair_mode, cfg.seed)
 
     def train_dataloader(self) -> DataLoader:
         cfg = self.cfg

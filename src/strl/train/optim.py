@@ -53,11 +53,11 @@ class LARS(torch.optim.Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                pn, gn = torch.linalg.vector_norm(p), torch.linalg.vector_norm(p.grad)
                 if wd:
                     p.grad.add_(p, alpha=wd)
                 if self.exclude_1d and p.ndim <= 1:
                     continue
-                pn, gn = torch.linalg.vector_norm(p), torch.linalg.vector_norm(p.grad)
                 local = self.eta * pn / (gn + pn * wd + self.eps)
                 if self.clip:
                     local = torch.clamp(local / group["lr"], max=1.0)
