@@ -95,8 +95,6 @@ def write_via_export(case: Case, encoder: torch.nn.Module, folder) -> str:
 
     if case.backbone not in BACKBONES:
         pytest.skip(f"backbone {case.backbone!r} is not registered yet")
-    if case.backbone == "votenet":
-        pytest.skip("export does not write the VoteNet model_state_dict layout yet")
     src = os.path.join(folder, "strl.ckpt")
     desc = {"backbone": case.backbone, "k": getattr(encoder, "k", None), "emb_dims": getattr(encoder, "emb_dims", 1024)}
     torch.save({"state_dict": {"method.backbone." + k: v for k, v in encoder.state_dict().items()}, "strl": {"format_version": 1, "encoder": desc}}, src)

@@ -8,12 +8,23 @@ from __future__ import annotations
 from torch import nn
 
 from strl.backbones.dgcnn import DGCNN
+from strl.backbones.dgcnn_partseg import DGCNNPartSeg
+from strl.backbones.dgcnn_semseg import DGCNNSemSeg
 from strl.backbones.pointnet import PointNet
 from strl.registry import Registry
 
 BACKBONES: Registry = Registry("backbone")
 BACKBONES.register("pointnet")(lambda k=None, emb_dims=1024, **_: PointNet(emb_dims=emb_dims))
 BACKBONES.register("dgcnn")(lambda k=20, emb_dims=1024, **_: DGCNN(k=k, emb_dims=emb_dims))
+BACKBONES.register("dgcnn-semseg")(lambda k=20, emb_dims=1024, **_: DGCNNSemSeg(k=k, emb_dims=emb_dims))
+BACKBONES.register("dgcnn-partseg")(lambda k=40, emb_dims=1024, **_: DGCNNPartSeg(k=k, emb_dims=emb_dims))
+
+
+@BACKBONES.register("votenet")
+def _votenet(k=None, emb_dims=None, **_):
+    from strl.backbones.pointnet2 import VoteNetBackbone
+
+    return VoteNetBackbone()
 
 
 def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024) -> nn.Module:

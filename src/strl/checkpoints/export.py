@@ -10,6 +10,7 @@ from collections import OrderedDict
 import torch
 
 from strl.checkpoints.load import load_encoder
+from strl.errors import CheckpointError
 
 
 def atomic_torch_save(obj, path: str) -> None:
@@ -38,16 +39,41 @@ def write_safetensors(state: dict, description: dict, path: str) -> str:
     return meta
 
 
-def export_checkpoint(checkpoint: str, output: str, backbone: str | None = None, k: int | None = None) -> list[str]:
-    """Export a checkpoint's encoder as ``{"state_dict": encoder keys}`` (the original's transformed
-    layout) and as safetensors + JSON description. Returns the paths written."""
+#: downstream code base -> (backbones it takes, top-level key, key prefix)
+EXPORT_TARGETS = {
+    "dgcnn-cls": (("dgcnn", "pointnet"), "state_dict", ""),  # WangYueFt/dgcnn (DGCNN and PointNet)
+    "dgcnn-semseg": (("dgcnn-semseg",), "state_dict", ""),  # dgcnn.pytorch DGCNN_semseg
+    "dgcnn-partseg": (("dgcnn-partseg",), "state_dict", ""),  # dgcnn.pytorch DGCNN_partseg
+    "votenet": (("votenet",), "model_state_dict", "backbone_net."),  # facebookresearch/votenet
+}
+DEFAULT_TARGET = {"pointnet": "dgcnn-cls", "dgcnn": "dgcnn-cls", "dgcnn-semseg": "dgcnn-semseg", "dgcnn-partseg": "dgcnn-partseg", "votenet": "votenet"}
+
+
+def export_checkpoint(checkpoint: str, output: str, backbone: str | None = None, k: int | None = None, to: str | None = None, log=print) -> list[str]:
+    """Export a checkpoint's encoder for the downstream code base ``to`` (default: the one that
+    fine-tunes this backbone), plus a safetensors copy with a JSON description.
+
+    Modules the pre-training never trains (the original's unused segmentation layers) are left
+    out, so the downstream heads keep their own initialisation. Returns the paths written.
+    """
     loaded = load_encoder(checkpoint, backbone=backbone, k=k)
-    state = OrderedDict((key, value.detach().cpu()) for key, value in loaded.encoder.state_dict().items())
+    name = loaded.description["backbone"]
+    to = to or DEFAULT_TARGET[name]
+    if to not in EXPORT_TARGETS:
+        raise CheckpointError(checkpoint, f"unknown export target {to!r}; known: {', '.join(EXPORT_TARGETS)}")
+    accepted, top_key, prefix = EXPORT_TARGETS[to]
+    if name not in accepted:
+        raise CheckpointError(checkpoint, f"holds a {name} encoder; the {to} code base takes {' or '.join(accepted)}")
+    untrained = tuple(getattr(loaded.encoder, "untrained_prefixes", ()))
+    state = OrderedDict(
+        (key, value.detach().cpu()) for key, value in loaded.encoder.state_dict().items() if not key.startswith(untrained)
+    )
+    if untrained:
+        log(f"left out {', '.join(p.rstrip('.') for p in untrained)}: the pre-training never trains them")
     written = []
-    stem = os.path.splitext(output)[0]
     if not output.endswith(".safetensors"):
-        atomic_torch_save({"state_dict": state}, output)
+        atomic_torch_save({top_key: OrderedDict((prefix + key, value) for key, value in state.items())}, output)
         written.append(output)
-    st_path = stem + ".safetensors"
-    written += [st_path, write_safetensors(state, loaded.description, st_path)]
+    st_path = os.path.splitext(output)[0] + ".safetensors"
+    written += [st_path, write_safetensors(state, {**loaded.description, "export_target": to}, st_path)]
     return written
