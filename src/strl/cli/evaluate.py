@@ -23,6 +23,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--label-fraction", type=float, default=1.0, help="fraction of training labels per class (seeded)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", default="")
+    parser.add_argument("--builtin-size", default="default", help="size of the built-in data (default | small)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", default=None, help="write the result here")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
@@ -50,8 +51,8 @@ def run(args) -> int:
     for line in loaded.report.lines():
         print(f"checkpoint keys: {line}")
     encoder = loaded.encoder.to(args.device)
-    train = eval_clouds(args.dataset, args.root, "train", args.num_points, args.cache_dir)
-    test = eval_clouds(args.dataset, args.root, "test", args.num_points, args.cache_dir)
+    train = eval_clouds(args.dataset, args.root, "train", args.num_points, args.cache_dir, size=args.builtin_size)
+    test = eval_clouds(args.dataset, args.root, "test", args.num_points, args.cache_dir, size=args.builtin_size)
     x_tr, y_tr, x_te, y_te = encoder_features(encoder, train, test, args.num_points, args.batch_size, args.device, args.progress)
     if args.label_fraction < 1:
         keep = subset_per_class(y_tr, args.label_fraction, args.seed)

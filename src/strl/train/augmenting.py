@@ -19,7 +19,7 @@ def batch_seed(keys: torch.Tensor) -> int:
 
 def augment_pairs(batch: dict[str, torch.Tensor], cfg: AugmentConfig) -> dict[str, torch.Tensor]:
     """Augment both views of a raw batch: ``a, b (B, M, 3) -> (B, num_points, 3)`` each."""
-    from strl.transforms import augment
+    from strl.transforms.pipeline import augment
 
     a, b = batch["a"], batch["b"]
     gen = torch.Generator(device=a.device).manual_seed(batch_seed(batch["key"]))

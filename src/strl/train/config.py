@@ -40,6 +40,7 @@ class PretrainConfig:
     augment: str = "object"  # object | scene pipeline
     augment_on: str = "auto"  # worker | device | auto (device on GPU, workers on CPU)
     builtin_seed: int = 0
+    builtin_size: str = "default"  # default | small (a few objects per class, for quick checks)
     val_fraction: float = 0.1  # scene-level validation split of RGB-D data
     depth_stride: int = 2  # read every n-th depth pixel of RGB-D frames
     max_range: float = 0.0  # LiDAR: drop points farther than this (0: keep all)

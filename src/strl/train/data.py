@@ -24,16 +24,24 @@ def _need_root(root: str, what: str) -> str:
     return root
 
 
-def builtin_data(seed: int = 0, cache_dir: str = ""):
+BUILTIN_SIZES = {
+    "default": {},
+    "small": dict(sequences_per_class=3, frames=4, eval_train_per_class=5, eval_test_per_class=3, surface_points=4096),
+}
+
+
+def builtin_data(seed: int = 0, cache_dir: str = "", size: str = "default"):
     """The package's own synthetic dataset (generated once, then cached)."""
     from strl.formats.builtin import BuiltinConfig, BuiltinData
 
-    return BuiltinData(BuiltinConfig(seed=seed), cache_dir=cache_dir or None)
+    if size not in BUILTIN_SIZES:
+        raise ConfigError(f"unknown builtin_size {size!r}; known: {', '.join(BUILTIN_SIZES)}")
+    return BuiltinData(BuiltinConfig(seed=seed, **BUILTIN_SIZES[size]), cache_dir=cache_dir or None)
 
 
 @PRETRAIN_SOURCES.register("builtin")
 def _builtin_sequences(cfg) -> SequenceSet:
-    return builtin_data(cfg.builtin_seed, cfg.cache_dir).sequences()
+    return builtin_data(cfg.builtin_seed, cfg.cache_dir, cfg.builtin_size).sequences()
 
 
 @PRETRAIN_SOURCES.register("shapenet")
@@ -91,12 +99,12 @@ def pretrain_sequences(cfg) -> SequenceSet:
 
 
 @EVAL_SOURCES.register("builtin")
-def _builtin_eval(root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0) -> CloudSet:
-    return builtin_data(seed, cache_dir).clouds(split)
+def _builtin_eval(root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0, size: str = "default") -> CloudSet:
+    return builtin_data(seed, cache_dir, size).clouds(split)
 
 
 def _modelnet_eval(variant: str):
-    def load(root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0) -> CloudSet:
+    def load(root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0, size: str = "default") -> CloudSet:
         from strl.formats.modelnet import load_modelnet
 
         return load_modelnet(_need_root(root, variant), split, variant=variant, num_points=num_points, cache_dir=cache_dir or None)
@@ -108,9 +116,9 @@ EVAL_SOURCES.register("modelnet40")(_modelnet_eval("modelnet40"))
 EVAL_SOURCES.register("modelnet10")(_modelnet_eval("modelnet10"))
 
 
-def eval_clouds(name: str, root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0) -> CloudSet:
-    """Labelled clouds of an evaluation set's ``split`` ("train" or "test")."""
-    clouds = EVAL_SOURCES[name](root, split, num_points, cache_dir=cache_dir, seed=seed)
+def eval_clouds(name: str, root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0, size: str = "default") -> CloudSet:
+    """Labelled clouds of an evaluation set's ``split`` ("train" or "test"); ``size`` is the built-in data's."""
+    clouds = EVAL_SOURCES[name](root, split, num_points, cache_dir=cache_dir, seed=seed, size=size)
     if getattr(clouds, "labels", None) is None:
         raise DataError(root or name, "evaluation data carries no class labels")
     return clouds

@@ -109,8 +109,8 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
     probe = None
     need_eval = cfg.probe != "none" or cfg.final_eval
     if need_eval:
-        train = eval_clouds(cfg.eval_dataset, cfg.eval_root, "train", cfg.eval_points, cfg.cache_dir, cfg.builtin_seed)
-        test = eval_clouds(cfg.eval_dataset, cfg.eval_root, "test", cfg.eval_points, cfg.cache_dir, cfg.builtin_seed)
+        train = eval_clouds(cfg.eval_dataset, cfg.eval_root, "train", cfg.eval_points, cfg.cache_dir, cfg.builtin_seed, cfg.builtin_size)
+        test = eval_clouds(cfg.eval_dataset, cfg.eval_root, "test", cfg.eval_points, cfg.cache_dir, cfg.builtin_seed, cfg.builtin_size)
     if cfg.probe != "none":
         probe = ProbeCallback(train, test, cfg.eval_points, cfg.probe, cfg.probe_every)
         callbacks.append(probe)
