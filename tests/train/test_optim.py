@@ -43,3 +43,12 @@ def test_cosine_lr_with_warmup():
     assert f(10) == pytest.approx(1.0)
     assert f(55) == pytest.approx(0.5)
     assert f(100) == pytest.approx(0.0)
+
+
+def test_lars_follows_the_inner_optimizer_after_load_state_dict():
+    p = torch.nn.Parameter(torch.ones(2))
+    opt = LARS(torch.optim.Adam([p], lr=1e-3))
+    opt.load_state_dict(LARS(torch.optim.Adam([torch.nn.Parameter(torch.ones(2))], lr=5e-4)).state_dict())
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5)
+    assert opt.inner.param_groups[0]["lr"] == pytest.approx(2.5e-4)
+    assert opt.param_groups is opt.inner.param_groups and sched.optimizer is opt

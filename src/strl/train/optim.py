@@ -21,14 +21,30 @@ class LARS(torch.optim.Optimizer):
     def __init__(self, inner: torch.optim.Optimizer, eta: float = 0.02, clip: bool = True, eps: float = 1e-8, exclude_1d: bool = False):
         self.inner, self.eta, self.clip, self.eps, self.exclude_1d = inner, eta, clip, eps, exclude_1d
         self.defaults = inner.defaults
-        self.param_groups = inner.param_groups
-        self.state = inner.state
         self._optimizer_step_pre_hooks = {}
         self._optimizer_step_post_hooks = {}
         self._optimizer_state_dict_pre_hooks = {}
         self._optimizer_state_dict_post_hooks = {}
         self._optimizer_load_state_dict_pre_hooks = {}
         self._optimizer_load_state_dict_post_hooks = {}
+
+    # param_groups and state always belong to the inner optimizer: loading a state_dict replaces its
+    # lists, and LR schedulers must see (and change) the ones it steps with.
+    @property
+    def param_groups(self):
+        return self.inner.param_groups
+
+    @param_groups.setter
+    def param_groups(self, value):
+        self.inner.param_groups = value
+
+    @property
+    def state(self):
+        return self.inner.state
+
+    @state.setter
+    def state(self, value):
+        self.inner.state = value
 
     def state_dict(self):
         return self.inner.state_dict()
