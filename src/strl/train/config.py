@@ -97,6 +97,18 @@ PRESETS: dict[str, dict[str, Any]] = {
         optimizer="adam", lars=True, lr=1e-3, window=0, pair_mode="spatial",
         eval_dataset="modelnet40", eval_points=2048, probe="svm", probe_every=5, num_workers=8,
     ),
+    "dgcnn-semseg": dict(
+        backbone="dgcnn-semseg", k=20, dataset="scannet", num_points=4096, frame_points=8192, batch_size=32,
+        epochs=100, optimizer="adam", lars=True, lr=2e-4, augment="scene", window=1, pair_mode="both", num_workers=8,
+    ),
+    "dgcnn-partseg": dict(
+        backbone="dgcnn-partseg", k=40, dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
+        optimizer="adam", lars=True, lr=2e-4, window=0, pair_mode="spatial", num_workers=8,
+    ),
+    "votenet-detection": dict(
+        backbone="votenet", dataset="scannet", num_points=2048, frame_points=4096, batch_size=32, epochs=100,
+        optimizer="adam", lars=True, lr=1e-3, augment="scene", window=1, pair_mode="both", num_workers=8,
+    ),
 }
 
 
