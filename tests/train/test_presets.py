@@ -37,9 +37,11 @@ def test_preset_pretrains_on_small_data(preset, data, tmp_path):
                      frame_points=512 if scene else 0, depth_stride=1, val_fraction=0.34)
     if base["backbone"] != "votenet":
         overrides["emb_dims"] = 64
+    else:  # 2048 seeds of 64 neighbours whatever the input size: keep it to one small step
+        overrides.update(batch_size=2, limit_train_batches=1.0 / 3)
     folder, metrics = pretrain(make_config(preset, **overrides))
     ckpt = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), map_location="cpu", weights_only=True)
-    assert ckpt["global_step"] == 2
+    assert ckpt["global_step"] == (1 if base["backbone"] == "votenet" else 2)
     assert ckpt["strl"]["encoder"]["backbone"] == base["backbone"]
     assert all(torch.isfinite(v).all() for v in ckpt["state_dict"].values() if v.is_floating_point())
     assert metrics["settings"]["preset"] == preset
