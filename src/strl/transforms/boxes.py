@@ -90,9 +90,9 @@ class RandomCrop:
 
 @dataclass(frozen=True)
 class RandomCutout:
-    """Remove the points inside a random box: per-axis fractions ``r ~ U(ratio)``, start U(0, 1 - r).
+    """Remove the points inside a random box of per-axis fractions ``r ~ U(ratio)``.
 
-    A candidate is accepted iff it removes at least one point and leaves at least ``min_points``.
+    The box start is ``U(0, 1 - r)`` per axis. A candidate is accepted iff it removes at least one point and leaves at least ``min_points``.
     """
 
     min_points: int

@@ -46,11 +46,15 @@ def nearest_valid(
 def same_cloud_rows(points: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``(B,)``: for each cloud, the first row of the batch that holds the very same cloud."""
     b, m = mask.shape
-    weights = torch.linspace(1.0, 2.0, m * 3, dtype=torch.float64, device=points.device).view(m, 3)
-    key = (torch.where(mask.unsqueeze(-1), points, 0.0).double() * weights).sum(dim=(1, 2))
-    key = key + (mask.double() * weights[:, 0]).sum(dim=1) * 1e-3
-    _, group = torch.unique(key, return_inverse=True)
     rows = torch.arange(b, device=points.device)
+    if b == 1:
+        return rows
+    # clouds that agree on a few sample slots form a group; equality is then checked exactly
+    probe = torch.linspace(0, m - 1, min(m, 16), device=points.device).long()
+    valid = mask[:, probe]
+    sample = torch.where(valid.unsqueeze(-1), points[:, probe], 0.0).reshape(b, -1)
+    sample = torch.cat([sample, valid.to(sample.dtype)], dim=1)
+    _, group = torch.unique(sample, dim=0, return_inverse=True)
     first = torch.full((b,), b, device=points.device).scatter_reduce(0, group, rows, "amin")
     rep = first[group]
     same = (points == points[rep]).all(dim=2) | ~mask  # only valid slots must match
@@ -87,7 +91,8 @@ def _tree_search(points, mask, centre, needed, k):
     is_wanted[wanted[needed]] = True
     distinct = is_wanted.nonzero().squeeze(1)
     rank = torch.cumsum(is_wanted, 0) - 1
-    _, hit = tree.query(shifted[distinct].numpy(), k=k, workers=1)
+    threads = max(1, torch.get_num_threads())  # as many as torch may use
+    _, hit = tree.query(shifted[distinct].numpy(), k=k, workers=threads)
     hit = torch.from_numpy(hit).reshape(-1, k)
     local = (hit if all_valid else valid_flat[hit]) % m
     found = local[rank[wanted]]
