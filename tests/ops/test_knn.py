@@ -44,3 +44,9 @@ def test_graph_feature_is_difference_and_centre():
     j = idx[0, 7, 3]
     torch.testing.assert_close(feat[0, :4, 7, 3], x[0, :, j] - x[0, :, 7])
     torch.testing.assert_close(feat[0, 4:, 7, 3], x[0, :, 7])
+
+
+def test_knn_is_exact_far_from_the_origin():
+    torch.manual_seed(3)
+    shifted = torch.rand(1, 200, 3) * 0.01 + 50.0
+    assert torch.equal(knn(shifted, 10), brute_force_knn(shifted.double(), 10))

@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except StrlError as exc:
         print(f"strl {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `strl ... | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
