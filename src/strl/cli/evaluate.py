@@ -11,8 +11,8 @@ from strl.errors import ConfigError
 
 def add_arguments(parser) -> None:
     parser.add_argument("checkpoint", help="ours, an official STRL checkpoint, or a transformed one")
-    parser.add_argument("--dataset", default="modelnet40", choices=["modelnet40", "modelnet10", "builtin"])
-    parser.add_argument("--root", default="", help="folder holding either ModelNet40 layout")
+    parser.add_argument("--dataset", default="modelnet40", choices=["modelnet40", "modelnet10", "builtin", "scanobjectnn-obj-bg", "scanobjectnn-obj-only", "scanobjectnn-pb-t50-rs"])
+    parser.add_argument("--root", default="", help="folder holding either ModelNet40 layout (or ScanObjectNN's h5_files)")
     parser.add_argument("--backbone", default=None, help="for checkpoints that carry no description")
     parser.add_argument("--k", type=int, default=None, help="DGCNN neighbours, for checkpoints without a description")
     parser.add_argument("--num-points", type=int, default=2048)

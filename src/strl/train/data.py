@@ -116,6 +116,19 @@ EVAL_SOURCES.register("modelnet40")(_modelnet_eval("modelnet40"))
 EVAL_SOURCES.register("modelnet10")(_modelnet_eval("modelnet10"))
 
 
+def _scanobjectnn_eval(variant: str):
+    def load(root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0, size: str = "default") -> CloudSet:
+        from strl.formats.scanobjectnn import load_scanobjectnn
+
+        return load_scanobjectnn(_need_root(root, "scanobjectnn"), split, variant=variant)
+
+    return load
+
+
+for _variant in ("OBJ_BG", "OBJ_ONLY", "PB_T50_RS"):
+    EVAL_SOURCES.register("scanobjectnn-" + _variant.lower().replace("_", "-"))(_scanobjectnn_eval(_variant))
+
+
 def eval_clouds(name: str, root: str, split: str, num_points: int, cache_dir: str = "", seed: int = 0, size: str = "default") -> CloudSet:
     """Labelled clouds of an evaluation set's ``split`` ("train" or "test"); ``size`` is the built-in data's."""
     clouds = EVAL_SOURCES[name](root, split, num_points, cache_dir=cache_dir, seed=seed, size=size)

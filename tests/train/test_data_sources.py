@@ -1,0 +1,50 @@
+"""Pre-training data sources by name, including an end-to-end run on KITTI-layout sweeps."""
+
+import os
+import sys
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sequences"))
+from test_kitti import write_sequence  # noqa: E402  (sweeps of a static scene from a moving sensor)
+
+from strl.errors import ConfigError, DataError  # noqa: E402
+from strl.train.config import make_config  # noqa: E402
+from strl.train.data import eval_clouds, pretrain_sequences  # noqa: E402
+from strl.train.run import pretrain  # noqa: E402
+
+
+def test_unknown_or_missing_sources_are_clear_errors(tmp_path):
+    with pytest.raises(ConfigError, match="known: .*builtin"):
+        pretrain_sequences(make_config(dataset="shapenet2"))
+    with pytest.raises(ConfigError, match="--root"):
+        pretrain_sequences(make_config(dataset="shapenet"))
+    with pytest.raises(DataError, match="nope.npz"):
+        pretrain_sequences(make_config(dataset="shapenet", root=str(tmp_path / "nope.npz")))
+
+
+def test_scanobjectnn_evaluation_source(tmp_path):
+    folder = tmp_path / "h5_files" / "main_split"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix in ("training", "test"):
+        with h5py.File(folder / f"{prefix}_objectdataset_augmentedrot_scale75.h5", "w") as f:
+            f["data"] = rng.normal(size=(6, 64, 3)).astype(np.float32)
+            f["label"] = np.arange(6) % 3
+    clouds = eval_clouds("scanobjectnn-pb-t50-rs", str(tmp_path / "h5_files"), "test", 64)
+    assert len(clouds) == 6 and list(clouds.labels) == [0, 1, 2, 0, 1, 2]
+
+
+@pytest.mark.slow
+def test_pretrain_on_kitti_sweeps(tmp_path):
+    write_sequence(tmp_path / "kitti", sweeps=4)
+    cfg = make_config(dataset="kitti", root=str(tmp_path / "kitti"), augment="scene", num_points=128, frame_points=256,
+                      window=1, pair_mode="temporal", emb_dims=32, hidden_dim=32, proj_dim=16, batch_size=2,
+                      epochs=1, num_workers=0, progress=False, probe="none", final_eval=False,
+                      out_dir=str(tmp_path), name="kitti", accelerator="cpu")
+    folder, _ = pretrain(cfg)
+    ckpt = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), weights_only=True)
+    assert ckpt["global_step"] == 2
