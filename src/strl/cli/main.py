@@ -39,7 +39,14 @@ def configure_logging(verbose: bool) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for name in ("lightning.pytorch", "lightning.fabric"):
+    quiet_lightning(verbose)
+
+
+def quiet_lightning(verbose: bool = False) -> None:
+    """Lightning sets its loggers to INFO when imported; call again after importing it."""
+    import lightning  # noqa: F401
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 

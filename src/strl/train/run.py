@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import time
+import warnings
 
 import lightning as L
 import torch
@@ -21,6 +22,11 @@ from strl.train.datamodule import PairDataModule, augment_on_worker
 from strl.train.module import PretrainModule, build_method
 
 log = logging.getLogger("strl")
+
+# Lightning notices that are expected here: augmentation on the device is a module hook by design.
+warnings.filterwarnings("ignore", message=".*overridden `on_after_batch_transfer`.*")
+warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
+warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
 
 
 def run_dir(cfg: PretrainConfig) -> str:
