@@ -26,6 +26,21 @@ def prepare_cloud(points: np.ndarray, num_points: int) -> np.ndarray:
 
 
 @torch.no_grad()
+def _encode(encoder: torch.nn.Module, count: int, batch_of, batch_size: int, device, progress: bool, desc: str) -> np.ndarray:
+    """Run ``encoder`` in eval mode on ``batch_of(start, stop)`` arrays ``(b, N, 3)``; ``(count, D)`` float32.
+    The encoder's train/eval state is restored afterwards."""
+    was_training = encoder.training
+    encoder.eval()
+    out = []
+    try:
+        for start in tqdm(range(0, count, batch_size), desc=desc, disable=not progress, leave=False):
+            batch = np.asarray(batch_of(start, min(start + batch_size, count)), dtype=np.float32)
+            out.append(encoder(torch.from_numpy(np.ascontiguousarray(batch)).to(device)).float().cpu().numpy())
+    finally:
+        encoder.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
 def extract_features(
     encoder: torch.nn.Module,
     clouds: CloudSet,
@@ -35,32 +50,14 @@ def extract_features(
     progress: bool = True,
     desc: str = "features",
 ) -> np.ndarray:
-    """``(len(clouds), feature_dim)`` float32 features of the prepared clouds (encoder in eval mode;
-    its train/eval state is restored afterwards)."""
-    was_training = encoder.training
-    encoder.eval()
-    out = []
-    try:
-        for start in tqdm(range(0, len(clouds), batch_size), desc=desc, disable=not progress, leave=False):
-            stop = min(start + batch_size, len(clouds))
-            batch = np.stack([prepare_cloud(clouds[i], num_points) for i in range(start, stop)])
-            feats = encoder(torch.from_numpy(batch).to(device))
-            out.append(feats.float().cpu().numpy())
-    finally:
-        encoder.train(was_training)
-    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+    """``(len(clouds), feature_dim)`` features of the clouds prepared by :func:`prepare_cloud`."""
+
+    def batch_of(start, stop):
+        return np.stack([prepare_cloud(clouds[i], num_points) for i in range(start, stop)])
+
+    return _encode(encoder, len(clouds), batch_of, batch_size, device, progress, desc)
 
 
 def features_of_arrays(encoder: torch.nn.Module, clouds: np.ndarray, batch_size: int = 32, device="cpu", progress: bool = True) -> np.ndarray:
     """Features of clouds ``(M, N, 3)`` exactly as given (no preprocessing): ``(M, feature_dim)``."""
-    was_training = encoder.training
-    encoder.eval()
-    out = []
-    try:
-        with torch.no_grad():
-            for start in tqdm(range(0, len(clouds), batch_size), desc="embed", disable=not progress, leave=False):
-                batch = torch.as_tensor(np.asarray(clouds[start : start + batch_size], dtype=np.float32), device=device)
-                out.append(encoder(batch).float().cpu().numpy())
-    finally:
-        encoder.train(was_training)
-    return np.concatenate(out)
+    return _encode(encoder, len(clouds), lambda start, stop: clouds[start:stop], batch_size, device, progress, "embed")
