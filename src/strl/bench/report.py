@@ -1,0 +1,180 @@
+"""The whole speed benchmark: augmentation, data loading, training step, inference, memory.
+
+Every comparison with the original is a ratio of two measurements taken in the same run (the
+machine may be shared and noisy). Training configurations run one after the other, each in a fresh
+process (peak memory is a per-process quantity on CPU). One "sample" is one pair of views.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from strl.bench.machine import describe_machine, matmul_gflops
+from strl.bench.train_step import StepSettings, example_clouds, measure, measure_in_subprocess
+
+
+@dataclass
+class BenchSettings:
+    """What to benchmark; ``batch_size``/``points`` default to the preset's."""
+
+    preset: str = "dgcnn-cls"
+    device: str = "cpu"
+    batch_size: int | None = None
+    points: int | None = None
+    threads: int = 2
+    steps: int = 2
+    warmup: int = 1
+    workers: int = 0
+    compile: bool = False
+    original: bool = True
+    subprocess: bool = True
+
+
+def measure_augmentation(batch: int, num_points: int, steps: int, seed: int = 0) -> dict:
+    """Pairs/s of the batched object pipeline (both views in one call) and of the original per-sample one."""
+    from strl.bench.original_augment import original_object_pipeline
+    from strl.transforms import AugmentConfig, augment
+
+    raw = example_clouds(batch, num_points, seed, "cpu")
+    cfg = AugmentConfig(num_points=num_points, pipeline="object")
+    gen = torch.Generator().manual_seed(seed)
+    augment(torch.cat((raw, raw)), cfg, gen)  # warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        views = augment(torch.cat((raw, raw)), cfg, gen)
+    ours = batch * steps / (time.perf_counter() - start)
+    assert views.shape == (2 * batch, num_points, 3)
+
+    rng = np.random.default_rng(seed)
+    clouds = raw.numpy()
+    start = time.perf_counter()
+    for _ in range(steps):
+        for cloud in clouds:
+            original_object_pipeline(cloud, num_points, rng)
+            original_object_pipeline(cloud, num_points, rng)
+    original = batch * steps / (time.perf_counter() - start)
+    return {"augment_pairs_per_s": ours, "augment_pairs_per_s_original": original}
+
+
+class _RawPairs(torch.utils.data.Dataset):
+    """In-memory raw pairs ``{"a", "b", "key"}`` as the pair sampler yields them."""
+
+    def __init__(self, clouds: torch.Tensor):
+        self.clouds = clouds
+
+    def __len__(self) -> int:
+        return self.clouds.shape[0]
+
+    def __getitem__(self, i: int) -> dict:
+        return {"a": self.clouds[i], "b": self.clouds[i], "key": torch.tensor([0, 0, i])}
+
+
+def measure_dataloader(batch: int, num_points: int, steps: int, workers: int, seed: int = 0) -> float:
+    """Pairs/s of a ``DataLoader`` with the training collate (augmentation on the workers)."""
+    from strl.train.augmenting import PairCollate
+    from strl.transforms import AugmentConfig
+
+    clouds = example_clouds(batch * (steps + 1), num_points, seed, "cpu")
+    collate = PairCollate(AugmentConfig(num_points=num_points), on_worker=True)
+    loader = torch.utils.data.DataLoader(_RawPairs(clouds), batch_size=batch, num_workers=workers, collate_fn=collate)
+    it = iter(loader)
+    next(it)  # warm-up (and worker start)
+    start = time.perf_counter()
+    n = 0
+    for out in it:
+        n += out["a"].shape[0]
+    return n / (time.perf_counter() - start)
+
+
+def _train(settings: BenchSettings, impl: str, batch: int, points: int) -> dict:
+    step = StepSettings(impl=impl, preset=settings.preset, batch_size=batch, num_points=points, steps=settings.steps,
+                        warmup=settings.warmup, threads=settings.threads, device=settings.device,
+                        compile=settings.compile and impl == "strl")
+    return measure_in_subprocess(step) if settings.subprocess else measure(step)
+
+
+def run_benchmark(settings: BenchSettings) -> dict:
+    """Run everything; returns the JSON-ready result (see the module docstring)."""
+    from strl.train.config import make_config
+
+    cfg = make_config(settings.preset)
+    batch = settings.batch_size or cfg.batch_size
+    points = settings.points or cfg.num_points
+    torch.set_num_threads(settings.threads)
+    result: dict = {
+        "settings": {**asdict(settings), "batch_size": batch, "points": points, "backbone": cfg.backbone,
+                     "k": cfg.k if cfg.backbone.startswith("dgcnn") else None, "emb_dims": cfg.emb_dims,
+                     "sample": "one pair of views"},
+        "machine": describe_machine(settings.device, settings.threads),
+    }
+    ceiling = [matmul_gflops(settings.device)]
+    result.update(measure_augmentation(batch, points, max(settings.steps, 1)))
+    result["dataloader_pairs_per_s"] = measure_dataloader(batch, points, max(settings.steps, 1), settings.workers)
+
+    ours = _train(settings, "strl", batch, points)
+    original = _train(settings, "original", batch, points) if settings.original else None
+    ceiling.append(matmul_gflops(settings.device))
+    result["matmul_gflops_per_s"] = max(ceiling)
+    result["matmul_gflops_per_s_samples"] = ceiling
+    for suffix, run in (("", ours), ("_original", original)):
+        run = run or {}
+        result["train_samples_per_s" + suffix] = run.get("samples_per_s")
+        result["train_step_seconds" + suffix] = run.get("step_seconds")
+        result["train_phase_seconds" + suffix] = run.get("phase_seconds")
+        result["first_step_seconds" + suffix] = run.get("first_step_seconds")
+        result["inference_samples_per_s" + suffix] = run.get("inference_samples_per_s")
+        result["flops_per_sample" + suffix] = run.get("flops_per_sample")
+        result["train_gflops_per_s" + suffix] = run.get("gflops_per_s")
+        result["train_fraction_of_matmul" + suffix] = run["gflops_per_s"] / result["matmul_gflops_per_s"] if run else None
+        result["peak_memory_bytes" + suffix] = run.get("peak_memory_bytes")
+    result["augment_speedup"] = result["augment_pairs_per_s"] / result["augment_pairs_per_s_original"]
+    if original:
+        result["train_speedup"] = ours["samples_per_s"] / original["samples_per_s"]
+        result["inference_speedup"] = ours["inference_samples_per_s"] / original["inference_samples_per_s"]
+        result["memory_ratio"] = ours["peak_memory_bytes"] / max(original["peak_memory_bytes"], 1)
+        # the original's FLOPs per second of our step time: how fast the same work gets done
+        result["train_equivalent_gflops_per_s"] = original["flops_per_sample"] * ours["samples_per_s"] / 1e9
+    return result
+
+
+def format_report(r: dict) -> str:
+    """A short human-readable summary of :func:`run_benchmark`'s result."""
+    s, m = r["settings"], r["machine"]
+
+    def num(x, fmt="{:.3g}"):
+        return "n/a" if x is None else fmt.format(x)
+
+    lines = [
+        f"strl bench  preset={s['preset']} backbone={s['backbone']} k={s['k']} batch={s['batch_size']} "
+        f"points={s['points']} threads={s['threads']} device={s['device']}",
+        f"machine     {m['device_name']}, {m['cpu_cores']} cores, torch {m['torch_version']}, load {num(m['load_average_1min'])}",
+        f"matmul      {num(r['matmul_gflops_per_s'])} GFLOP/s ceiling",
+        f"augment     {num(r['augment_pairs_per_s'])} pairs/s (original {num(r['augment_pairs_per_s_original'])}, "
+        f"x{num(r['augment_speedup'])}); DataLoader {num(r['dataloader_pairs_per_s'])} pairs/s",
+        f"train       {num(r['train_samples_per_s'])} pairs/s (original {num(r['train_samples_per_s_original'])}, "
+        f"x{num(r.get('train_speedup'))})",
+    ]
+    for suffix, name in (("", "strl"), ("_original", "original")):
+        phases = r["train_phase_seconds" + suffix]
+        if phases:
+            split = ", ".join(f"{k} {v:.3g}s" for k, v in phases.items())
+            lines.append(f"  {name:9s} step {num(r['train_step_seconds' + suffix])}s: {split}; "
+                         f"{num(r['flops_per_sample' + suffix], '{:.4g}')} FLOP/pair, "
+                         f"{num(r['train_gflops_per_s' + suffix])} GFLOP/s "
+                         f"({num(r['train_fraction_of_matmul' + suffix], '{:.1%}')} of matmul), "
+                         f"peak {num((r['peak_memory_bytes' + suffix] or 0) / 2**20, '{:.0f}')} MiB")
+    lines.append(f"inference   {num(r['inference_samples_per_s'])} samples/s (original {num(r['inference_samples_per_s_original'])})")
+    if r.get("memory_ratio") is not None:
+        lines.append(f"memory      {num(r['memory_ratio'], '{:.2f}')} of the original's peak")
+    return "\n".join(lines)
+
+
+def write_json(result: dict, path: str) -> None:
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")

@@ -1,0 +1,218 @@
+"""Time one pre-training configuration: strl's BYOL step or the original one, in a fresh process.
+
+:func:`measure` runs in the current process; :func:`measure_in_subprocess` runs it in a new
+interpreter (``python -m strl.bench.train_step SETTINGS_JSON``) so that the peak memory of one
+configuration is not hidden by another's. Results are plain dicts of numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+
+@dataclass
+class StepSettings:
+    """One training configuration to time. ``impl``: ``"strl"`` or ``"original"``."""
+
+    impl: str = "strl"
+    preset: str = "dgcnn-cls"
+    batch_size: int = 8
+    num_points: int = 2048
+    steps: int = 2
+    warmup: int = 1
+    threads: int = 2
+    device: str = "cpu"
+    compile: bool = False  # torch.compile the encoders (strl only)
+    flop_batch: int = 2  # batch size of the FLOP count (FLOPs grow linearly with it)
+    seed: int = 0
+
+
+def example_clouds(batch: int, points: int, seed: int, device: str) -> torch.Tensor:
+    """Noisy unit-sphere surface samples ``(B, N, 3)``: a stand-in batch of one view."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, points, 3, generator=gen)
+    x = x / x.norm(dim=-1, keepdim=True) + 0.05 * torch.randn(batch, points, 3, generator=gen)
+    return x.to(device)
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+class _StrlRunner:
+    """strl's step: BYOL from the preset, LARS-wrapped optimizer, ``_foreach`` EMA after the step."""
+
+    def __init__(self, s: StepSettings):
+        from strl.backbones import build_backbone
+        from strl.methods import METHODS
+        from strl.train.config import make_config
+        from strl.train.optim import build_optimizer
+
+        cfg = make_config(s.preset, batch_size=s.batch_size, num_points=s.num_points)
+        backbone = build_backbone(cfg.backbone, k=cfg.k, emb_dims=cfg.emb_dims)
+        if cfg.method != "byol":
+            raise ValueError(f"the step benchmark times BYOL; preset {s.preset!r} uses {cfg.method!r}")
+        self.method = METHODS["byol"](backbone, cfg.hidden_dim, cfg.proj_dim, cfg.tau0).to(s.device)
+        if s.compile:
+            self.method.backbone = torch.compile(self.method.backbone)
+            self.method.target_backbone = torch.compile(self.method.target_backbone)
+        self.optimizer = build_optimizer(self.method.trainable_parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars)
+        self.step_count = 0
+
+    def phases(self, a, b, device):
+        t0 = time.perf_counter()
+        loss, _ = self.method.loss(a, b)
+        _sync(device)
+        t1 = time.perf_counter()
+        loss.backward()
+        _sync(device)
+        t2 = time.perf_counter()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        _sync(device)
+        t3 = time.perf_counter()
+        self.method.update_momentum(self.step_count, 1000)
+        _sync(device)
+        t4 = time.perf_counter()
+        self.step_count += 1
+        return {"forward": t1 - t0, "backward": t2 - t1, "optimizer": t3 - t2, "ema": t4 - t3}
+
+    def loss(self, a, b):
+        return self.method.loss(a, b)[0]
+
+    def zero_grad(self):
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def encoder(self):
+        return self.method.backbone
+
+    def encode(self, points):
+        return self.method.backbone(points)
+
+
+class _OriginalRunner:
+    """The original step (:mod:`strl.bench.original_step`): EMA before backward and step."""
+
+    def __init__(self, s: StepSettings):
+        from strl.bench.original_step import OriginalBYOL
+        from strl.train.config import make_config
+
+        cfg = make_config(s.preset, batch_size=s.batch_size, num_points=s.num_points)
+        self.model = OriginalBYOL(cfg.backbone, cfg.k, cfg.emb_dims, cfg.hidden_dim, cfg.proj_dim, cfg.lr, cfg.weight_decay, cfg.tau0).to(s.device)
+
+    def phases(self, a, b, device):
+        t0 = time.perf_counter()
+        loss = self.model.forward_loss(a, b)
+        _sync(device)
+        t1 = time.perf_counter()
+        self.model.ema()
+        _sync(device)
+        t2 = time.perf_counter()
+        loss.backward()
+        _sync(device)
+        t3 = time.perf_counter()
+        self.model.optimizer_step()
+        _sync(device)
+        t4 = time.perf_counter()
+        return {"forward": t1 - t0, "backward": t3 - t2, "optimizer": t4 - t3, "ema": t2 - t1}
+
+    def loss(self, a, b):
+        return self.model.forward_loss(a, b)
+
+    def zero_grad(self):
+        self.model.optimizer.zero_grad()
+
+    def encoder(self):
+        return self.model.online_network.encoder
+
+    def encode(self, points):
+        return self.model.encode(points)
+
+
+def flops_per_sample(runner, s: StepSettings) -> float:
+    """Forward + backward FLOPs of one training step per pair (``FlopCounterMode``, batch ``flop_batch``)."""
+    n = max(2, s.flop_batch)
+    a = example_clouds(n, s.num_points, s.seed + 10, s.device)
+    b = example_clouds(n, s.num_points, s.seed + 11, s.device)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        runner.loss(a, b).backward()
+    runner.zero_grad()
+    return counter.get_total_flops() / n
+
+
+def measure(s: StepSettings) -> dict:
+    """Time ``s.steps`` training steps after ``s.warmup``; inference; peak memory; FLOPs per pair."""
+    torch.set_num_threads(s.threads)
+    torch.manual_seed(s.seed)
+    runner = (_StrlRunner if s.impl == "strl" else _OriginalRunner)(s)
+    a = example_clouds(s.batch_size, s.num_points, s.seed, s.device)
+    b = example_clouds(s.batch_size, s.num_points, s.seed + 1, s.device)
+    cuda = s.device.startswith("cuda")
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+        base_mem = torch.cuda.memory_allocated()
+    else:
+        base_mem = _rss_bytes()
+    warm = []
+    for _ in range(s.warmup):
+        start = time.perf_counter()
+        runner.phases(a, b, s.device)
+        warm.append(time.perf_counter() - start)
+    phases = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0, "ema": 0.0}
+    for _ in range(s.steps):
+        for name, seconds in runner.phases(a, b, s.device).items():
+            phases[name] += seconds
+    step_seconds = sum(phases.values()) / s.steps
+    peak = (torch.cuda.max_memory_allocated() if cuda else _rss_bytes()) - base_mem
+
+    encoder = runner.encoder()
+    encoder.eval()
+    with torch.inference_mode():
+        runner.encode(a)  # warm-up
+        _sync(s.device)
+        start = time.perf_counter()
+        for _ in range(s.steps):
+            runner.encode(a)
+        _sync(s.device)
+        inference_seconds = (time.perf_counter() - start) / s.steps
+    encoder.train()
+    flops = flops_per_sample(runner, s)
+    return {
+        "samples_per_s": s.batch_size / step_seconds,
+        "step_seconds": step_seconds,
+        "phase_seconds": {name: value / s.steps for name, value in phases.items()},
+        "first_step_seconds": warm[0] if warm else None,
+        "inference_samples_per_s": s.batch_size / inference_seconds,
+        "peak_memory_bytes": int(peak),
+        "flops_per_sample": flops,
+        "gflops_per_s": flops * s.batch_size / step_seconds / 1e9,
+    }
+
+
+def measure_in_subprocess(s: StepSettings, timeout: float | None = None) -> dict:
+    """:func:`measure` in a fresh Python process (so its peak memory is its own)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "strl.bench.train_step", json.dumps(asdict(s))],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark of {s.impl} {s.preset} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(StepSettings(**json.loads(sys.argv[1])))))

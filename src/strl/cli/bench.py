@@ -1,0 +1,51 @@
+"""``strl bench``: speed of augmentation, data loading, the training step and inference, vs the original."""
+
+from __future__ import annotations
+
+from strl.errors import ConfigError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--preset", default="dgcnn-cls", help="pre-training preset to time (default: dgcnn-cls)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    parser.add_argument("--batch-size", type=int, default=None, help="pairs per step (default: the preset's)")
+    parser.add_argument("--points", type=int, default=None, help="points per view (default: the preset's)")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default: 2)")
+    parser.add_argument("--steps", type=int, default=2, help="timed steps per measurement (default: 2)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed steps before them (default: 1)")
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader workers of the loading measurement")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the encoders of strl's step")
+    parser.add_argument("--skip-original", dest="original", action="store_false", help="do not time the original step")
+    parser.add_argument("--in-process", dest="subprocess", action="store_false",
+                        help="time the steps in this process (peak memory then covers everything before)")
+    parser.add_argument("--json", default=None, metavar="OUT", help="also write the results as JSON")
+
+
+def run(args) -> int:
+    from strl.bench.report import BenchSettings, format_report, run_benchmark, write_json
+    from strl.train.config import PRESETS
+
+    if args.preset not in PRESETS:
+        raise ConfigError(f"unknown preset {args.preset!r}; known: {', '.join(sorted(PRESETS))}")
+    for name in ("batch_size", "points", "threads", "steps"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError("--device cuda given but no CUDA device is available")
+    elif args.device != "cpu":
+        raise ConfigError(f"--device must be cpu or cuda[:N], got {args.device!r}")
+    settings = BenchSettings(
+        preset=args.preset, device=args.device, batch_size=args.batch_size, points=args.points,
+        threads=args.threads, steps=args.steps, warmup=args.warmup, workers=args.workers,
+        compile=args.compile, original=args.original, subprocess=args.subprocess,
+    )
+    result = run_benchmark(settings)
+    print(format_report(result))
+    if args.json:
+        write_json(result, args.json)
+        print(f"wrote {args.json}")
+    return 0
