@@ -30,8 +30,8 @@ def knn(
     ref = query if ref is None else ref
     if k > ref.shape[1]:
         raise ValueError(f"k={k} is larger than the number of points ({ref.shape[1]})")
-    # centre both on the reference mean: distances are unchanged, fp32 round-off is not
-    centre = ref.float().mean(dim=1, keepdim=True)
+    # centre both on the query mean: distances are unchanged, fp32 round-off is not
+    centre = query.float().mean(dim=1, keepdim=True)
     query, ref = query.float() - centre, ref.float() - centre
     out = []
     for start in range(0, query.shape[1], chunk):

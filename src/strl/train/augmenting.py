@@ -11,6 +11,12 @@ import torch
 from strl.transforms.config import AugmentConfig
 
 
+def augment_config(cfg) -> AugmentConfig:
+    """The spatial augmentation a pre-training configuration asks for."""
+    return AugmentConfig(num_points=cfg.num_points, pipeline=cfg.augment,
+                         rotate_up_p=1.0 if cfg.rotate_up else 0.0, up_axis=cfg.up_axis)
+
+
 def batch_seed(keys: torch.Tensor) -> int:
     """A 62-bit seed from the ``(B, 3)`` int64 item keys of a batch."""
     mix = torch.tensor([1_000_003, 998_244_353, 2_654_435_761], dtype=torch.int64)

@@ -39,6 +39,8 @@ class PretrainConfig:
     pair_mode: str = "both"  # temporal | spatial | both
     augment: str = "object"  # object | scene pipeline
     augment_on: str = "auto"  # worker | device | auto (device on GPU, workers on CPU)
+    rotate_up: bool = False  # full random rotation of each view about the up axis
+    up_axis: int = 1  # 0 x, 1 y (ShapeNet, ModelNet, built-in), 2 z (ScanNet, KITTI)
     builtin_seed: int = 0
     builtin_size: str = "default"  # default | small (a few objects per class, for quick checks)
     val_fraction: float = 0.1  # scene-level validation split of RGB-D data

@@ -8,14 +8,9 @@ from torch.utils.data import DataLoader
 
 from strl.formats.base import SequenceSet
 from strl.sequences.pairs import EpochSampler, PairDataset
-from strl.train.augmenting import PairCollate
+from strl.train.augmenting import PairCollate, augment_config
 from strl.train.config import PretrainConfig
 from strl.train.data import pretrain_sequences
-from strl.transforms.config import AugmentConfig
-
-
-def augment_config(cfg: PretrainConfig) -> AugmentConfig:
-    return AugmentConfig(num_points=cfg.num_points, pipeline=cfg.augment)
 
 
 def augment_on_worker(cfg: PretrainConfig, accelerator_is_gpu: bool) -> bool:

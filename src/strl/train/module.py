@@ -9,10 +9,9 @@ import torch
 
 from strl.backbones import build_backbone
 from strl.methods import METHODS, Method
-from strl.train.augmenting import augment_pairs
+from strl.train.augmenting import augment_config, augment_pairs
 from strl.train.config import PretrainConfig
 from strl.train.optim import build_optimizer, cosine_lr_lambda
-from strl.transforms.config import AugmentConfig
 
 CHECKPOINT_FORMAT = 1
 
@@ -44,7 +43,7 @@ class PretrainModule(L.LightningModule):
         self.cfg = cfg
         self.method = build_method(cfg)
         self.augment_on_device = augment_on_device
-        self.augment_cfg = AugmentConfig(num_points=cfg.num_points, pipeline=cfg.augment)
+        self.augment_cfg = augment_config(cfg)
         self.save_hyperparameters({"config": cfg.to_dict()})
 
     @property

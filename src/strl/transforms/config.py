@@ -50,6 +50,9 @@ class AugmentConfig:
     scale_p: float = 1.0
     scale_range: tuple[float, float] = (0.8, 1.25)
     rotate_p: float = 1.0
+    # full rotation about the up axis (0 x, 1 y, 2 z), before the small rotation; off when 0
+    rotate_up_p: float = 0.0
+    up_axis: int = 1
     rotate_sigma: float = 0.06
     rotate_clip: float = 0.18
     translate_p: float = 1.0
@@ -70,6 +73,8 @@ class AugmentConfig:
             if name not in STEP_NAMES or name == "subset":
                 known = ", ".join(n for n in OBJECT_ORDER if n != "subset")
                 raise ConfigError(f"cannot disable step {name!r}; steps that can be: {known}")
+        if self.up_axis not in (0, 1, 2):
+            raise ConfigError(f"up_axis must be 0 (x), 1 (y) or 2 (z), got {self.up_axis!r}")
         if self.upsample_knn not in ("auto", "tree", "brute"):
             raise ConfigError(
                 f"upsample_knn must be auto, tree or brute, got {self.upsample_knn!r}"
@@ -97,5 +102,11 @@ class AugmentConfig:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
     def steps(self) -> tuple[str, ...]:
-        """Names of the steps that run, in order."""
-        return tuple(n for n in PIPELINES[self.pipeline] if n not in self.disabled)
+        """Names of the steps that run, in order ("rotate_up" just before "rotate" when enabled)."""
+        names = []
+        for n in PIPELINES[self.pipeline]:
+            if n == "rotate" and self.rotate_up_p > 0:
+                names.append("rotate_up")
+            if n not in self.disabled:
+                names.append(n)
+        return tuple(names)

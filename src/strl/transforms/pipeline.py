@@ -13,6 +13,7 @@ from strl.transforms.config import AugmentConfig
 from strl.transforms.geometric import Jitter, Normalize, RotatePerturbation, Scale, Translate
 from strl.transforms.masked import Step
 from strl.transforms.resample import InputDropout, RandomSubset, Upsample
+from strl.transforms.up_rotation import RotateUp
 
 
 def _upsample(cfg: AugmentConfig) -> Step:
@@ -29,6 +30,7 @@ STEP_FACTORIES: dict[str, Callable[[AugmentConfig], Step]] = {
     "normalize": lambda c: Normalize(),
     "cutout": lambda c: RandomCutout(c.num_points, c.cutout_ratio, c.cutout_tries, c.cutout_p),
     "scale": lambda c: Scale(*c.scale_range, p=c.scale_p),
+    "rotate_up": lambda c: RotateUp(c.up_axis, c.rotate_up_p),
     "rotate": lambda c: RotatePerturbation(c.rotate_sigma, c.rotate_clip, c.rotate_p),
     "translate": lambda c: Translate(c.translate_range, c.translate_p),
     "jitter": lambda c: Jitter(c.jitter_std, c.jitter_clip, c.jitter_p),
