@@ -151,17 +151,45 @@ class PointNetCls(DownstreamModel):
 # --- AnTao97/dgcnn.pytorch segmentation -----------------------------------------------------------
 
 
-def three_edge_blocks(model: nn.Module, x: torch.Tensor, k: int):
-    """x1, x2, x3 ``(B, 64, N)`` and conv6 ``(B, emb_dims, N)`` of a dgcnn.pytorch segmentation net."""
-    h = model.conv2(model.conv1(edge_features(x, k)))
-    x1 = h.max(dim=-1)[0]
-    h = model.conv4(model.conv3(edge_features(x1, k)))
-    x2 = h.max(dim=-1)[0]
-    x3 = model.conv5(edge_features(x2, k)).max(dim=-1)[0]
-    return x1, x2, x3, model.conv6(torch.cat((x1, x2, x3), dim=1))
+class SegTrunkModel(DownstreamModel):
+    """What ``DGCNN_semseg`` and ``DGCNN_partseg`` share: bn1..bn6 and conv1..conv6 (three EdgeConv
+    blocks, then conv6), and the encoder feature, the maximum over points of conv6.
+
+    Subclasses call :meth:`add_trunk_batchnorms`, add their head's BatchNorms, then
+    :meth:`add_trunk_convs`, which keeps the downstream key order: every ``bn*`` before ``conv1``.
+    """
+
+    def add_trunk_batchnorms(self, emb_dims: int) -> None:
+        for i in range(1, 6):
+            setattr(self, f"bn{i}", nn.BatchNorm2d(64))
+        self.bn6 = nn.BatchNorm1d(emb_dims)
+
+    def add_trunk_convs(self, emb_dims: int) -> None:
+        self.conv1 = conv_seq(conv2d(6, 64), self.bn1)
+        self.conv2 = conv_seq(conv2d(64, 64), self.bn2)
+        self.conv3 = conv_seq(conv2d(128, 64), self.bn3)
+        self.conv4 = conv_seq(conv2d(64, 64), self.bn4)
+        self.conv5 = conv_seq(conv2d(128, 64), self.bn5)
+        self.conv6 = conv_seq(conv1d(192, emb_dims), self.bn6)
+
+    def trunk_features(self, x: torch.Tensor):
+        """x1, x2, x3 ``(B, 64, N)`` and conv6 ``(B, emb_dims, N)`` of ``(B, 3, N)`` xyz."""
+        h = self.conv2(self.conv1(edge_features(x, self.k)))
+        x1 = h.max(dim=-1)[0]
+        h = self.conv4(self.conv3(edge_features(x1, self.k)))
+        x2 = h.max(dim=-1)[0]
+        x3 = self.conv5(edge_features(x2, self.k)).max(dim=-1)[0]
+        return x1, x2, x3, self.conv6(torch.cat((x1, x2, x3), dim=1))
+
+    def encoder_point_features(self, x: torch.Tensor):
+        raise NotImplementedError
+
+    def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, C, N) -> (B, emb_dims)`` (xyz channels only)."""
+        return self.encoder_point_features(x)[3].max(dim=-1)[0]
 
 
-class DGCNNSemSegNet(DownstreamModel):
+class DGCNNSemSegNet(SegTrunkModel):
     """``DGCNN_semseg`` on xyz: three EdgeConv blocks, conv6, then the per-point head conv7..conv9."""
 
     head_modules = ("bn7", "bn8", "conv7", "conv8", "dp1", "conv9")
@@ -169,28 +197,17 @@ class DGCNNSemSegNet(DownstreamModel):
     def __init__(self, k: int = 20, emb_dims: int = 1024, classes: int = 13):
         super().__init__()
         self.k = k
-        for i, c in enumerate((64, 64, 64, 64, 64), start=1):
-            setattr(self, f"bn{i}", nn.BatchNorm2d(c))
-        self.bn6 = nn.BatchNorm1d(emb_dims)
+        self.add_trunk_batchnorms(emb_dims)
         self.bn7 = nn.BatchNorm1d(512)
         self.bn8 = nn.BatchNorm1d(256)
-        self.conv1 = conv_seq(conv2d(6, 64), self.bn1)
-        self.conv2 = conv_seq(conv2d(64, 64), self.bn2)
-        self.conv3 = conv_seq(conv2d(128, 64), self.bn3)
-        self.conv4 = conv_seq(conv2d(64, 64), self.bn4)
-        self.conv5 = conv_seq(conv2d(128, 64), self.bn5)
-        self.conv6 = conv_seq(conv1d(192, emb_dims), self.bn6)
+        self.add_trunk_convs(emb_dims)
         self.conv7 = conv_seq(conv1d(emb_dims + 192, 512), self.bn7)
         self.conv8 = conv_seq(conv1d(512, 256), self.bn8)
         self.dp1 = nn.Dropout(0.5)
         self.conv9 = conv1d(256, classes)
 
     def encoder_point_features(self, x: torch.Tensor):
-        return three_edge_blocks(self, x[:, :3], self.k)
-
-    def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, C, N) -> (B, emb_dims)`` (xyz channels only)."""
-        return self.encoder_point_features(x)[3].max(dim=-1)[0]
+        return self.trunk_features(x[:, :3])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, N) -> (B, classes, N)`` logits."""
@@ -229,7 +246,7 @@ class TransformNetStandIn(nn.Module):
         return self.transform(x).view(x.shape[0], 3, 3)
 
 
-class DGCNNPartSegNet(DownstreamModel):
+class DGCNNPartSegNet(SegTrunkModel):
     """``DGCNN_partseg``: input transform, three EdgeConv blocks, conv6, category-conditioned head."""
 
     head_modules = ("bn7", "bn8", "bn9", "bn10", "conv7", "conv8", "conv9", "conv10", "conv11", "dp1", "dp2")
@@ -238,16 +255,10 @@ class DGCNNPartSegNet(DownstreamModel):
         super().__init__()
         self.k = k
         self.transform_net = TransformNetStandIn()
-        for i, c in enumerate((64, 64, 64, 64, 64), start=1):
-            setattr(self, f"bn{i}", nn.BatchNorm2d(c))
-        for i, c in enumerate((emb_dims, 64, 256, 256, 128), start=6):
+        self.add_trunk_batchnorms(emb_dims)
+        for i, c in enumerate((64, 256, 256, 128), start=7):
             setattr(self, f"bn{i}", nn.BatchNorm1d(c))
-        self.conv1 = conv_seq(conv2d(6, 64), self.bn1)
-        self.conv2 = conv_seq(conv2d(64, 64), self.bn2)
-        self.conv3 = conv_seq(conv2d(128, 64), self.bn3)
-        self.conv4 = conv_seq(conv2d(64, 64), self.bn4)
-        self.conv5 = conv_seq(conv2d(128, 64), self.bn5)
-        self.conv6 = conv_seq(conv1d(192, emb_dims), self.bn6)
+        self.add_trunk_convs(emb_dims)
         self.conv7 = conv_seq(conv1d(categories, 64), self.bn7)
         self.conv8 = conv_seq(conv1d(emb_dims + 64 + 192, 256), self.bn8)
         self.dp1 = nn.Dropout(0.5)
@@ -260,11 +271,7 @@ class DGCNNPartSegNet(DownstreamModel):
         x = x[:, :3]
         t = self.transform_net(edge_features(x, self.k))
         x = torch.bmm(x.transpose(2, 1), t).transpose(2, 1)
-        return three_edge_blocks(self, x, self.k)
-
-    def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, C, N) -> (B, emb_dims)`` (xyz channels only)."""
-        return self.encoder_point_features(x)[3].max(dim=-1)[0]
+        return self.trunk_features(x)
 
     def forward(self, x: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
         """``(B, C, N)``, one-hot ``(B, categories)`` -> ``(B, parts, N)`` logits."""

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from strl.errors import ConfigError, DataError
+from strl.sequences.frame_files import DataWarning
 from strl.sequences.kitti import KittiSequences
-from strl.sequences.rgbd import DataWarning
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bad_input import assert_data_error, assert_frames_fail, each_breakage, empty_folder  # noqa: E402
 
 # velodyne (x fwd, y left, z up) -> camera 0 (x right, y down, z fwd), with an offset
 TR = np.array([[0.0, -1, 0, 0.02], [0, 0, -1, -0.08], [1, 0, 0, -0.27], [0, 0, 0, 1]])
@@ -148,13 +152,11 @@ def test_bin_size_not_a_multiple_of_16_and_non_finite_points(tmp_path):
     bad[5, 1] = np.nan
     bad.tofile(velodyne / "000002.bin")
     (velodyne / "000003.bin").write_bytes(b"")
-    seqs = KittiSequences(tmp_path)
-    with pytest.raises(DataError, match=r"000001.bin: size \d+ bytes is not a multiple of 16"):
-        seqs.frame(0, 1)
-    with pytest.raises(DataError, match=r"000002.bin: 1 point\(s\) with NaN or inf"):
-        seqs.frame(0, 2)
-    with pytest.raises(DataError, match=r"000003.bin: sweep is empty"):
-        seqs.frame(0, 3)
+    assert_frames_fail(KittiSequences(tmp_path), {
+        1: r"000001.bin: size \d+ bytes is not a multiple of 16",
+        2: r"000002.bin: 1 point\(s\) with NaN or inf",
+        3: r"000003.bin: sweep is empty",
+    })
 
 
 def _break(kind: str, root: Path) -> None:
@@ -179,8 +181,7 @@ def _break(kind: str, root: Path) -> None:
     elif kind == "corrupt pose":
         pose_file.write_text("1 0 0 0 0 1 0 0 0 0 1 x\n" * 4)
     elif kind == "no sweeps":
-        for p in (folder / "velodyne").iterdir():
-            p.unlink()
+        empty_folder(folder / "velodyne")
 
 
 INIT_ERRORS = [
@@ -196,20 +197,16 @@ INIT_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("kind,message", INIT_ERRORS, ids=[k for k, _ in INIT_ERRORS])
+@each_breakage(INIT_ERRORS)
 def test_bad_sequence_raises_data_error_naming_the_file(tmp_path, kind, message):
     write_sequence(tmp_path)
     _break(kind, tmp_path)
-    with pytest.raises(DataError, match=message):
-        KittiSequences(tmp_path)
+    assert_data_error(lambda: KittiSequences(tmp_path), message)
 
 
 def test_not_a_kitti_folder(tmp_path):
     (tmp_path / "random").mkdir()
     with pytest.raises(DataError, match="not a KITTI odometry folder"):
         KittiSequences(tmp_path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        (tmp_path / "sequences" / "05" / "velodyne").mkdir(parents=True)
-        with pytest.raises(DataError, match="no sequence with velodyne sweeps and poses"):
-            KittiSequences(tmp_path)
+    (tmp_path / "sequences" / "05" / "velodyne").mkdir(parents=True)
+    assert_data_error(lambda: KittiSequences(tmp_path), "no sequence with velodyne sweeps and poses")

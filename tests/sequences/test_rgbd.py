@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -12,6 +14,15 @@ from PIL import Image
 
 from strl.errors import ConfigError, DataError
 from strl.sequences.rgbd import DataWarning, RGBDSequences, frame_summary, split_scenes
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bad_input import (  # noqa: E402
+    assert_data_error,
+    assert_frames_fail,
+    each_breakage,
+    empty_folder,
+    remove_folder,
+)
 
 ROOM = (np.array([-2.0, -2.0, 0.0]), np.array([2.0, 2.0, 3.0]))  # viewed from inside
 BOXES = [
@@ -263,13 +274,9 @@ def test_frame_summary(tmp_path):
 
 def _break(kind: str, scene: Path) -> None:
     if kind == "no depth folder":
-        for p in (scene / "depth").iterdir():
-            p.unlink()
-        (scene / "depth").rmdir()
+        remove_folder(scene / "depth")
     elif kind == "no pose folder":
-        for p in (scene / "pose").iterdir():
-            p.unlink()
-        (scene / "pose").rmdir()
+        remove_folder(scene / "pose")
     elif kind == "no intrinsics":
         (scene / "intrinsics_depth.txt").unlink()
     elif kind == "missing pose":
@@ -297,8 +304,7 @@ def _break(kind: str, scene: Path) -> None:
             np.savetxt(p, np.full((4, 4), np.nan))
     elif kind == "no frames":
         for sub in ("depth", "pose"):
-            for p in (scene / sub).iterdir():
-                p.unlink()
+            empty_folder(scene / sub)
 
 
 INIT_ERRORS = [
@@ -318,14 +324,11 @@ INIT_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("kind,message", INIT_ERRORS, ids=[k for k, _ in INIT_ERRORS])
+@each_breakage(INIT_ERRORS)
 def test_bad_scene_raises_data_error_naming_the_file(tmp_path, kind, message):
     write_room(tmp_path / "room")
     _break(kind, tmp_path / "room")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        with pytest.raises(DataError, match=message):
-            RGBDSequences(tmp_path / "room")
+    assert_data_error(lambda: RGBDSequences(tmp_path / "room"), message)
 
 
 def test_bad_depth_images_raise_when_read(tmp_path):
@@ -335,13 +338,11 @@ def test_bad_depth_images_raise_when_read(tmp_path):
     png = (scene / "depth" / "000100.png").read_bytes()
     (scene / "depth" / "000100.png").write_bytes(png[: len(png) // 2])
     (scene / "depth" / "000200.png").write_bytes(b"not a png at all")
-    seqs = RGBDSequences(scene)  # depth is read lazily
-    with pytest.raises(DataError, match=r"000000.png: depth image has mode 'L', expected a single-channel 16-bit"):
-        seqs.frame(0, 0)
-    with pytest.raises(DataError, match=r"000100.png: cannot decode depth image"):
-        seqs.frame(0, 1)
-    with pytest.raises(DataError, match=r"000200.png: cannot decode depth image"):
-        seqs.frame(0, 2)
+    assert_frames_fail(RGBDSequences(scene), {  # depth is read lazily
+        0: r"000000.png: depth image has mode 'L', expected a single-channel 16-bit",
+        1: r"000100.png: cannot decode depth image",
+        2: r"000200.png: cannot decode depth image",
+    })
     with pytest.raises(DataError, match=r"000000.png: depth image has mode"):
         RGBDSequences(scene, check_depth=True)
 
@@ -360,8 +361,5 @@ def test_scene_with_only_empty_depth_raises_on_read(tmp_path):
     for i in range(4):
         write_png16(scene / "depth" / f"{100 * i:06d}.png", np.zeros((H, W)))
     seqs = RGBDSequences(scene)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        with pytest.raises(DataError, match="room: scene has no usable frames"):
-            seqs.frame(0, 2)
+    assert_data_error(lambda: seqs.frame(0, 2), "room: scene has no usable frames")
     assert seqs.stats["empty_frames_replaced"] == 4

@@ -12,7 +12,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from strl.backbones.dgcnn_semseg import PointFeatures, check_points, edge_layers, three_block_features
+from strl.backbones.dgcnn_seg_trunk import (
+    PointFeatures,
+    SegmentationEncoder,
+    check_points,
+    edge_layers,
+    three_block_features,
+)
 from strl.backbones.edgeconv import conv_bn_lrelu_1d, conv_bn_lrelu_2d, graph_feature
 
 
@@ -48,30 +54,25 @@ class TransformNet(nn.Module):
         return self.transform(x).view(-1, 3, 3)
 
 
-class DGCNNPartSeg(nn.Module):
+class DGCNNPartSeg(SegmentationEncoder):
     """``(B, N, C)`` with ``C >= 3`` -> ``(B, emb_dims)`` feature; only xyz (the first 3 channels) is used.
 
     The xyz are multiplied by the learned 3x3 transform, then run through the three EdgeConv
-    blocks and conv6 of :class:`~strl.backbones.dgcnn_semseg.DGCNNSemSeg`; the feature is the
-    maximum over points. In training mode the transform net's BatchNorm1d needs B >= 2 (as any
-    BatchNorm1d on pooled features); in eval mode B = 1 works.
+    blocks and conv6 of the trunk shared with :class:`~strl.backbones.dgcnn_semseg.DGCNNSemSeg`
+    (:mod:`strl.backbones.dgcnn_seg_trunk`); the feature is the maximum over points. In training
+    mode the transform net's BatchNorm1d needs B >= 2 (as any BatchNorm1d on pooled features);
+    in eval mode B = 1 works.
     """
 
     #: state_dict prefixes of modules the encoder carries but never runs (left at their initial values)
     untrained_prefixes = ("bn7.", "bn8.", "bn9.", "bn10.")
 
     def __init__(self, k: int = 40, emb_dims: int = 1024):
-        super().__init__()
-        self.k = k
-        self.emb_dims = emb_dims
-        self.feature_dim = emb_dims
+        super().__init__(k, emb_dims)
         self.transform_net = TransformNet()
         convs = edge_layers(emb_dims)
         unused = [nn.BatchNorm1d(c) for c in (64, 256, 256, 128)]  # bn7..bn10, the head's downstream
-        for i, bn in enumerate([conv[1] for conv in convs] + unused, start=1):
-            setattr(self, f"bn{i}", bn)
-        for i, conv in enumerate(convs, start=1):
-            setattr(self, f"conv{i}", conv)
+        self.register_layers(convs, unused)
 
     def align(self, points: torch.Tensor) -> torch.Tensor:
         """The transformed xyz ``(B, N, 3)`` of ``(B, N, C)`` points: ``xyz @ T`` with T from the transform net."""
@@ -83,9 +84,6 @@ class DGCNNPartSeg(nn.Module):
     def point_features(self, points: torch.Tensor) -> PointFeatures:
         """Per-point features of ``(B, N, C)`` points: x1, x2, x3 ``(B, 64, N)`` and conv6 ``(B, emb_dims, N)``."""
         return three_block_features(self, self.align(points).transpose(1, 2), self.k)
-
-    def forward(self, points: torch.Tensor) -> torch.Tensor:
-        return self.point_features(points).global_feature()
 
 
 # Registry line for strl.backbones.__init__:

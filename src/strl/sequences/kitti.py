@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import warnings
-import zlib
 from pathlib import Path
 from typing import Sequence
 
@@ -24,71 +23,13 @@ import numpy as np
 
 from strl.errors import ConfigError, DataError
 from strl.formats.base import Frame
-from strl.sequences.rgbd import DataWarning, list_frames
+from strl.sequences.frame_files import DataWarning, list_frames
+from strl.sequences.frame_points import check_max_points, registered_frame, seeded_subset
+from strl.sequences.kitti_files import read_calib_tr, read_poses, read_velodyne
+
+__all__ = ["GROUND_MODES", "KittiSequences", "read_calib_tr", "read_poses", "read_velodyne"]
 
 GROUND_MODES = ("keep", "remove")
-
-
-def _homogeneous(rows: np.ndarray) -> np.ndarray:
-    """``(..., 12)`` row-major 3x4 matrices -> ``(..., 4, 4)``."""
-    out = np.zeros(rows.shape[:-1] + (4, 4))
-    out[..., :3, :] = rows.reshape(rows.shape[:-1] + (3, 4))
-    out[..., 3, 3] = 1.0
-    return out
-
-
-def read_calib_tr(path: Path) -> np.ndarray:
-    """The ``Tr:`` (velodyne -> camera 0) transform of a KITTI ``calib.txt`` as a 4x4 matrix."""
-    if not path.is_file():
-        raise DataError(path, "calibration file is missing")
-    for line_no, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
-        key, sep, rest = line.partition(":")
-        if sep and key.strip() == "Tr":
-            try:
-                values = np.array(rest.split(), dtype=np.float64)
-            except ValueError:
-                raise DataError(path, f"line {line_no}: cannot parse the Tr values as numbers") from None
-            if values.size != 12:
-                raise DataError(path, f"line {line_no}: Tr has {values.size} numbers, expected 12 (3x4)")
-            if not np.isfinite(values).all():
-                raise DataError(path, f"line {line_no}: Tr holds NaN or inf")
-            return _homogeneous(values)
-    raise DataError(path, "no 'Tr:' line (velodyne -> camera-0 transform)")
-
-
-def read_poses(path: Path) -> np.ndarray:
-    """KITTI poses, 12 numbers a line, as ``(T, 4, 4)`` float64."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # empty file: reported by the count check
-            rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DataError(path, f"cannot parse poses as numbers ({exc})") from None
-    if rows.size == 0:
-        return np.zeros((0, 4, 4))
-    if rows.shape[1] != 12:
-        raise DataError(path, f"pose lines have {rows.shape[1]} numbers, expected 12 (3x4 matrix per line)")
-    bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
-    if bad.size:
-        raise DataError(path, f"NaN or inf in pose line(s) {', '.join(str(i + 1) for i in bad[:5])}")
-    return _homogeneous(rows)
-
-
-def read_velodyne(path: Path) -> np.ndarray:
-    """A ``.bin`` sweep as ``(N, 3)`` float32 sensor-frame xyz (intensity dropped)."""
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        raise DataError(path, "sweep file is missing") from None
-    if size % 16:
-        raise DataError(path, f"size {size} bytes is not a multiple of 16 (float32 x, y, z, intensity)")
-    if size == 0:
-        raise DataError(path, "sweep is empty (0 points)")
-    xyz = np.fromfile(path, dtype=np.float32).reshape(-1, 4)[:, :3]
-    if not np.isfinite(xyz).all():
-        bad = int((~np.isfinite(xyz)).any(axis=1).sum())
-        raise DataError(path, f"{bad} point(s) with NaN or inf coordinates")
-    return xyz
 
 
 def _sequence_folder(root: Path) -> Path:
@@ -131,8 +72,7 @@ class KittiSequences:
             raise ConfigError(f"ground must be one of {', '.join(GROUND_MODES)}, got {ground!r}")
         if min_range < 0 or (max_range is not None and max_range <= min_range):
             raise ConfigError(f"need 0 <= min_range < max_range, got {min_range}, {max_range}")
-        if max_points is not None and max_points < 1:
-            raise ConfigError(f"max_points must be >= 1 or None, got {max_points}")
+        check_max_points(max_points)
         self.root = Path(root)
         self.min_range = float(min_range)
         self.max_range = max_range
@@ -218,9 +158,5 @@ class KittiSequences:
         xyz = xyz[keep]
         if len(xyz) == 0:
             raise DataError(path, "no point left after range/ground filtering")
-        if self.max_points is not None and len(xyz) > self.max_points:
-            rng = np.random.default_rng([self.seed, zlib.crc32(self.names[s].encode()), t])
-            xyz = xyz[np.sort(rng.choice(len(xyz), self.max_points, replace=False))]
-        T = self._transforms[s][t]
-        points = xyz @ T[:3, :3].T + T[:3, 3]
-        return Frame(points.astype(np.float32), T[:3, 3].astype(np.float32))
+        xyz = seeded_subset(xyz, self.max_points, self.seed, self.names[s], t)
+        return registered_frame(xyz, self._transforms[s][t])

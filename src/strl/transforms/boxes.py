@@ -1,4 +1,4 @@
-"""Random box crop and cutout, as masks.
+"""Random box crop and cutout, as masks (:class:`BoxStep`).
 
 Both draw ``tries`` candidate boxes per sample at once, relative to the bounding box of the
 valid points, and take the first candidate that passes their acceptance test; a sample with no
@@ -55,8 +55,41 @@ def first_accepted_box(
     return chosen, found
 
 
+class BoxStep:
+    """A step that, with probability ``p`` per sample, tries ``tries`` random boxes and changes the
+    mask by the first one accepted; samples without an accepted box keep their mask.
+
+    Subclasses (frozen dataclasses with ``p`` and ``tries`` fields) define ``box_sizes`` (drawn
+    after each sample's coin; the box starts are drawn after them), ``accepts`` and ``new_mask``.
+    """
+
+    p: float
+    tries: int
+
+    def box_sizes(self, gen: torch.Generator, batch: int, like: torch.Tensor) -> torch.Tensor:
+        """``(B, tries, 3)`` box sides as fractions of the valid points' bounding box."""
+        raise NotImplementedError
+
+    def accepts(self, inside: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` bool from the ``(B,)`` counts of points inside a candidate box and of valid points."""
+        raise NotImplementedError
+
+    def new_mask(self, mask: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+        """The mask of a sample whose accepted box holds the points ``inside (B, M)``."""
+        raise NotImplementedError
+
+    def __call__(self, points, mask, gen):
+        apply = coin(gen, points.shape[0], self.p, points)
+        size = self.box_sizes(gen, points.shape[0], points)
+        start = uniform(gen, tuple(size.shape), 0.0, 1.0, points) * (1.0 - size)
+        n = valid_count(mask)
+        inside, found = first_accepted_box(points, mask, start, size,
+                                           lambda box: self.accepts(box.sum(dim=1), n), apply)
+        return points, where_samples(found, self.new_mask(mask, inside), mask)
+
+
 @dataclass(frozen=True)
-class RandomCrop:
+class RandomCrop(BoxStep):
     """Keep the points inside a random box of sides ``(s, s*ar, s/ar)``.
 
     ``s ~ U(side)`` and ``ar ~ U(aspect)`` are fractions of the valid points' bounding box.
@@ -71,28 +104,24 @@ class RandomCrop:
     tries: int = 10
     p: float = 0.5
 
-    def __call__(self, points, mask, gen):
-        b, t = points.shape[0], self.tries
-        apply = coin(gen, b, self.p, points)
-        side = uniform(gen, (b, t), *self.side, points)
-        ar = uniform(gen, (b, t), *self.aspect, points)
-        size = torch.stack([side, side * ar, side / ar], dim=-1)
-        start = uniform(gen, (b, t, 3), 0.0, 1.0, points) * (1.0 - size)
-        n = valid_count(mask)
+    def box_sizes(self, gen, batch, like):
+        side = uniform(gen, (batch, self.tries), *self.side, like)
+        ar = uniform(gen, (batch, self.tries), *self.aspect, like)
+        return torch.stack([side, side * ar, side / ar], dim=-1)
 
-        def accept(inside):
-            kept = inside.sum(dim=1)
-            return (kept >= self.min_points) & (kept < n)
+    def accepts(self, kept, valid):
+        return (kept >= self.min_points) & (kept < valid)
 
-        inside, found = first_accepted_box(points, mask, start, size, accept, apply)
-        return points, where_samples(found, inside, mask)
+    def new_mask(self, mask, inside):
+        return inside
 
 
 @dataclass(frozen=True)
-class RandomCutout:
+class RandomCutout(BoxStep):
     """Remove the points inside a random box of per-axis fractions ``r ~ U(ratio)``.
 
-    The box start is ``U(0, 1 - r)`` per axis. A candidate is accepted iff it removes at least one point and leaves at least ``min_points``.
+    The box start is ``U(0, 1 - r)`` per axis. A candidate is accepted iff it removes at least
+    one point and leaves at least ``min_points``.
     """
 
     min_points: int
@@ -100,16 +129,11 @@ class RandomCutout:
     tries: int = 10
     p: float = 0.5
 
-    def __call__(self, points, mask, gen):
-        b, t = points.shape[0], self.tries
-        apply = coin(gen, b, self.p, points)
-        size = uniform(gen, (b, t, 3), *self.ratio, points)
-        start = uniform(gen, (b, t, 3), 0.0, 1.0, points) * (1.0 - size)
-        n = valid_count(mask)
+    def box_sizes(self, gen, batch, like):
+        return uniform(gen, (batch, self.tries, 3), *self.ratio, like)
 
-        def accept(inside):
-            removed = inside.sum(dim=1)
-            return (removed > 0) & (n - removed >= self.min_points)
+    def accepts(self, removed, valid):
+        return (removed > 0) & (valid - removed >= self.min_points)
 
-        inside, found = first_accepted_box(points, mask, start, size, accept, apply)
-        return points, where_samples(found, mask & ~inside, mask)
+    def new_mask(self, mask, inside):
+        return mask & ~inside

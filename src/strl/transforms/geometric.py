@@ -1,7 +1,8 @@
 """Per-sample geometric steps: normalise, scale, small rotation, translation, jitter.
 
 Each step maps ``points (B, M, 3), mask (B, M)`` to new tensors; the mask is returned unchanged.
-Statistics (centroid, bounding box) use the valid points only.
+Statistics (centroid, bounding box) use the valid points only. The random steps change each
+sample with probability ``p`` (:class:`SampleStep`).
 """
 
 from __future__ import annotations
@@ -27,20 +28,34 @@ class Normalize:
         return centred / radius.view(-1, 1, 1), mask
 
 
+class SampleStep:
+    """A step that changes each sample with probability ``p``; the others keep their points.
+
+    Subclasses (frozen dataclasses with a ``p`` field) define ``change(points, mask, gen)``: the
+    points of every sample changed. The coin of each sample is drawn before ``change`` draws.
+    """
+
+    p: float
+
+    def change(self, points: torch.Tensor, mask: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __call__(self, points, mask, gen):
+        apply = coin(gen, points.shape[0], self.p, points)
+        return where_samples(apply, self.change(points, mask, gen), points), mask
+
+
 @dataclass(frozen=True)
-class Scale:
+class Scale(SampleStep):
     """Multiply each sample by one factor ``U(low, high)`` about the origin, with probability p."""
 
     low: float = 0.8
     high: float = 1.25
     p: float = 1.0
 
-    def __call__(self, points, mask, gen):
-        b = points.shape[0]
-        apply = coin(gen, b, self.p, points)
-        factor = uniform(gen, (b,), self.low, self.high, points)
-        factor = torch.where(apply, factor, torch.ones_like(factor))
-        return points * factor.view(-1, 1, 1), mask
+    def change(self, points, mask, gen):
+        factor = uniform(gen, (points.shape[0],), self.low, self.high, points)
+        return points * factor.view(-1, 1, 1)
 
 
 def rotation_zyx(angles: torch.Tensor) -> torch.Tensor:
@@ -58,46 +73,39 @@ def rotation_zyx(angles: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class RotatePerturbation:
+class RotatePerturbation(SampleStep):
     """Rotate by angles ``clip(sigma * N(0, 1), +-clip)`` about x, y, z: ``pts @ (Rz Ry Rx)^T``."""
 
     sigma: float = 0.06
     clip: float = 0.18
     p: float = 1.0
 
-    def __call__(self, points, mask, gen):
-        b = points.shape[0]
-        apply = coin(gen, b, self.p, points)
-        angles = (self.sigma * normal(gen, (b, 3), points)).clamp(-self.clip, self.clip)
-        angles = where_samples(apply, angles, torch.zeros_like(angles))
-        return points @ rotation_zyx(angles).transpose(1, 2), mask
+    def change(self, points, mask, gen):
+        angles = (self.sigma * normal(gen, (points.shape[0], 3), points)).clamp(-self.clip, self.clip)
+        return points @ rotation_zyx(angles).transpose(1, 2)
 
 
 @dataclass(frozen=True)
-class Translate:
+class Translate(SampleStep):
     """Shift by ``U(-range, range)`` times the bounding-box extent, per axis."""
 
     range: float = 0.1
     p: float = 1.0
 
-    def __call__(self, points, mask, gen):
-        b = points.shape[0]
-        apply = coin(gen, b, self.p, points)
-        shift = uniform(gen, (b, 3), -self.range, self.range, points)
+    def change(self, points, mask, gen):
+        shift = uniform(gen, (points.shape[0], 3), -self.range, self.range, points)
         lo, hi = valid_bbox(points, mask)
-        shift = where_samples(apply, shift * (hi - lo), torch.zeros_like(shift))
-        return points + shift.unsqueeze(1), mask
+        return points + (shift * (hi - lo)).unsqueeze(1)
 
 
 @dataclass(frozen=True)
-class Jitter:
+class Jitter(SampleStep):
     """Add per-coordinate noise ``N(0, std^2)`` clipped to ``+-clip``."""
 
     std: float = 0.01
     clip: float = 0.05
     p: float = 1.0
 
-    def __call__(self, points, mask, gen):
-        apply = coin(gen, points.shape[0], self.p, points)
+    def change(self, points, mask, gen):
         noise = (self.std * normal(gen, tuple(points.shape), points)).clamp(-self.clip, self.clip)
-        return where_samples(apply, points + noise, points), mask
+        return points + noise

@@ -1,0 +1,54 @@
+"""Depth images back-projected to camera-frame points.
+
+Pixel ``(u=column, v=row)`` with depth ``d``: ``z = d / depth_scale``, ``x = (u - cx) z / fx``,
+``y = (v - cy) z / fy``. Pixels with depth 0 (no measurement) or beyond ``max_depth`` are dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from strl.sequences.rgbd_files import read_depth
+
+
+class DepthBackProjection:
+    """Valid pixels of depth images as ``(N, 3)`` float64 camera points, every ``pixel_stride``-th
+    row and column. Counts frames and pixels read, and pixels dropped, in the ``stats`` dict given."""
+
+    def __init__(self, depth_scale: float, max_depth: float | None, pixel_stride: int, stats: dict):
+        self.depth_scale = depth_scale
+        self.max_depth = max_depth
+        self.pixel_stride = pixel_stride
+        self.stats = stats
+        self._rays: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def camera_points(self, path: Path, intrinsics: tuple[float, float, float, float]) -> np.ndarray | None:
+        """The valid pixels of the depth PNG at ``path`` as camera points, or ``None`` if there are none."""
+        full = read_depth(path)
+        depth = full[:: self.pixel_stride, :: self.pixel_stride]
+        z = depth.astype(np.float64) / self.depth_scale
+        valid = depth > 0
+        self.stats["frames_read"] += 1
+        self.stats["pixels_read"] += depth.size
+        self.stats["pixels_no_depth"] += int(depth.size - valid.sum())
+        if self.max_depth is not None:
+            far = valid & (z > self.max_depth)
+            self.stats["pixels_beyond_max_depth"] += int(far.sum())
+            valid &= ~far
+        if not valid.any():
+            return None
+        xf, yf = self._ray_factors(intrinsics, full.shape)
+        zv = z[valid]
+        return np.stack([xf[valid] * zv, yf[valid] * zv, zv], axis=1)
+
+    def _ray_factors(self, intrinsics: tuple, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """``(u - cx) / fx`` and ``(v - cy) / fy`` on the strided pixel grid, cached per intrinsics and size."""
+        cache_key = (intrinsics, shape[0], shape[1])
+        if cache_key not in self._rays:
+            fx, fy, cx, cy = intrinsics
+            u = np.arange(0, shape[1], self.pixel_stride, dtype=np.float64)
+            v = np.arange(0, shape[0], self.pixel_stride, dtype=np.float64)
+            self._rays[cache_key] = tuple(np.meshgrid((u - cx) / fx, (v - cy) / fy))
+        return self._rays[cache_key]

@@ -1,0 +1,71 @@
+"""The files of a KITTI odometry sequence: ``calib.txt``, the poses file and ``.bin`` sweeps.
+
+See :mod:`strl.sequences.kitti` for the layout.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from strl.errors import DataError
+from strl.sequences.frame_files import read_number_table
+
+
+def _homogeneous(rows: np.ndarray) -> np.ndarray:
+    """``(..., 12)`` row-major 3x4 matrices -> ``(..., 4, 4)``."""
+    out = np.zeros(rows.shape[:-1] + (4, 4))
+    out[..., :3, :] = rows.reshape(rows.shape[:-1] + (3, 4))
+    out[..., 3, 3] = 1.0
+    return out
+
+
+def read_calib_tr(path: Path) -> np.ndarray:
+    """The ``Tr:`` (velodyne -> camera 0) transform of a KITTI ``calib.txt`` as a 4x4 matrix."""
+    if not path.is_file():
+        raise DataError(path, "calibration file is missing")
+    for line_no, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        key, sep, rest = line.partition(":")
+        if sep and key.strip() == "Tr":
+            try:
+                values = np.array(rest.split(), dtype=np.float64)
+            except ValueError:
+                raise DataError(path, f"line {line_no}: cannot parse the Tr values as numbers") from None
+            if values.size != 12:
+                raise DataError(path, f"line {line_no}: Tr has {values.size} numbers, expected 12 (3x4)")
+            if not np.isfinite(values).all():
+                raise DataError(path, f"line {line_no}: Tr holds NaN or inf")
+            return _homogeneous(values)
+    raise DataError(path, "no 'Tr:' line (velodyne -> camera-0 transform)")
+
+
+def read_poses(path: Path) -> np.ndarray:
+    """KITTI poses, 12 numbers a line, as ``(T, 4, 4)`` float64."""
+    rows = read_number_table(path, "poses")
+    if rows.size == 0:  # empty file: reported by the count check
+        return np.zeros((0, 4, 4))
+    if rows.shape[1] != 12:
+        raise DataError(path, f"pose lines have {rows.shape[1]} numbers, expected 12 (3x4 matrix per line)")
+    bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+    if bad.size:
+        raise DataError(path, f"NaN or inf in pose line(s) {', '.join(str(i + 1) for i in bad[:5])}")
+    return _homogeneous(rows)
+
+
+def read_velodyne(path: Path) -> np.ndarray:
+    """A ``.bin`` sweep as ``(N, 3)`` float32 sensor-frame xyz (intensity dropped)."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        raise DataError(path, "sweep file is missing") from None
+    if size % 16:
+        raise DataError(path, f"size {size} bytes is not a multiple of 16 (float32 x, y, z, intensity)")
+    if size == 0:
+        raise DataError(path, "sweep is empty (0 points)")
+    xyz = np.fromfile(path, dtype=np.float32).reshape(-1, 4)[:, :3]
+    if not np.isfinite(xyz).all():
+        bad = int((~np.isfinite(xyz)).any(axis=1).sum())
+        raise DataError(path, f"{bad} point(s) with NaN or inf coordinates")
+    return xyz
