@@ -37,6 +37,9 @@ def test_pretrain_evaluate_export_embed(run, capsys):
     assert ckpt.exists()
     raw = torch.load(ckpt, map_location="cpu", weights_only=True)
     assert raw["strl"]["encoder"]["backbone"] == "pointnet" and raw["strl"]["format_version"] == 1
+    history = next(v for k, v in raw["callbacks"].items() if "CurvePlot" in k)["history"]
+    assert history["probe_epoch"] == [0, 1, 2] and history["epoch"] == [1, 2]  # 0: the initial random weights
+    assert all(0.0 <= a <= 1.0 for a in history["probe"])
 
     res = tmp / "eval.json"
     assert main(["evaluate", str(ckpt), "--dataset", "builtin", "--builtin-size", "small", "--cache-dir", cache,

@@ -10,22 +10,30 @@ from strl.evaluate.protocol import module_device, probe_accuracy
 
 
 class ProbeCallback(L.Callback):
-    """Every ``every`` epochs (and after the last), score the online encoder with a quick probe
-    (``knn`` or ``svm``) on labelled evaluation data and log ``probe/accuracy``."""
+    """Before training (the initial random weights) and every ``every`` epochs (and after the
+    last), score the online encoder with a quick probe (``knn`` or ``svm``) on labelled
+    evaluation data; epoch-end scores are logged as ``probe/accuracy``."""
 
     def __init__(self, train_clouds, test_clouds, num_points: int, kind: str = "knn", every: int = 1):
         self.train_clouds, self.test_clouds = train_clouds, test_clouds
         self.num_points, self.kind, self.every = num_points, kind, max(1, every)
         self.last: tuple[int, float] | None = None  # (epoch, accuracy) of the latest probe
 
+    def _score(self, trainer: L.Trainer, pl_module: L.LightningModule) -> float:
+        if not trainer.is_global_zero:
+            return float("nan")
+        encoder = pl_module.encoder
+        return probe_accuracy(encoder, self.train_clouds, self.test_clouds, self.num_points, self.kind, module_device(encoder))
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.global_step == 0:
+            self.last = (0, self._score(trainer, pl_module))
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
         if epoch % self.every and epoch != trainer.max_epochs:
             return
-        acc = float("nan")
-        if trainer.is_global_zero:
-            encoder = pl_module.encoder
-            acc = probe_accuracy(encoder, self.train_clouds, self.test_clouds, self.num_points, self.kind, module_device(encoder))
+        acc = self._score(trainer, pl_module)
         self.last = (epoch, acc)
         pl_module.log("probe/accuracy", acc, rank_zero_only=True, on_epoch=True)
 
@@ -38,6 +46,11 @@ class CurvePlot(L.Callback):
         self.path, self.probe = path, probe
         self.history: dict[str, list] = {"epoch": [], "loss": [], "probe_epoch": [], "probe": []}
         self._sum, self._count = 0.0, 0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.probe is not None and self.probe.last is not None and self.probe.last[0] == 0:
+            self.history["probe_epoch"].append(0)
+            self.history["probe"].append(self.probe.last[1])
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         self._sum += float(outputs["loss"])
