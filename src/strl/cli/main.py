@@ -15,6 +15,7 @@ COMMANDS = {
     "evaluate": ("evaluate", "linear-SVM accuracy of a checkpoint's encoder"),
     "export": ("export", "write a checkpoint's encoder for downstream code"),
     "embed": ("embed", "encoder features of point clouds in a .npy file"),
+    "bench": ("bench", "throughput of augmentation, training step and inference vs the original"),
     "data": ("data", "check a dataset (counts, ranges, problems) or preview it as a PNG"),
 }
 
