@@ -61,6 +61,8 @@ def test_knn_indices_match_the_reference_knn_as_sets():
     assert torch.equal(knn_indices(x, 20, max_entries=3000).sort(-1).values, ref)  # blocks of rows
     with pytest.raises(ValueError):
         knn_indices(x, 201)
+    far = x * 0.1 + 1000.0  # fp32 distances would cancel without centring
+    assert torch.equal(knn_indices(far, 8).sort(-1).values, exact_knn(far, 8).sort(-1).values)
 
 
 @pytest.mark.parametrize("momentum", [0.1, None])

@@ -74,6 +74,7 @@ def knn_indices(x: torch.Tensor, k: int, max_entries: int = 1 << 25) -> torch.Te
     if k > n:
         raise ValueError(f"k={k} is larger than the number of points ({n})")
     x = x.detach().float()
+    x = x - x.mean(dim=1, keepdim=True)  # distances do not change; fp32 cancellation does, far from 0
     sq = (x * x).sum(-1).unsqueeze(1)  # (B, 1, N)
     rows = max(1, min(n, max_entries // n))
     clouds = max(1, min(b, max_entries // (n * n))) if rows == n else 1
@@ -162,7 +163,7 @@ def _row_blocks(graph: NeighbourGraph, channels: int, budget: int = 1 << 21, max
 
 
 class _NeighbourMax(torch.autograd.Function):
-    """Max over neighbours, gathering one block of points at a time (it stays in cache).
+    """Max over neighbours, gathering the ``(points, k, C)`` neighbours of one block of points at a time.
 
     With ``track``, the forward also records which neighbour slot gave each maximum (the last one
     among exact ties), with floating-point arithmetic only (much faster on CPU than comparisons): after

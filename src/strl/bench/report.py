@@ -31,6 +31,7 @@ class BenchSettings:
     warmup: int = 1
     workers: int = 0
     compile: bool = False
+    batched_views: bool = False
     original: bool = True
     subprocess: bool = True
 
@@ -94,7 +95,8 @@ def measure_dataloader(batch: int, num_points: int, steps: int, workers: int, se
 def _train(settings: BenchSettings, impl: str, batch: int, points: int) -> dict:
     step = StepSettings(impl=impl, preset=settings.preset, batch_size=batch, num_points=points, steps=settings.steps,
                         warmup=settings.warmup, threads=settings.threads, device=settings.device,
-                        compile=settings.compile and impl == "strl")
+                        compile=settings.compile and impl == "strl",
+                        batched_views=settings.batched_views and impl == "strl")
     return measure_in_subprocess(step) if settings.subprocess else measure(step)
 
 

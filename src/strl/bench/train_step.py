@@ -2,7 +2,9 @@
 
 :func:`measure` runs in the current process; :func:`measure_in_subprocess` runs it in a new
 interpreter (``python -m strl.bench.train_step SETTINGS_JSON``) so that the peak memory of one
-configuration is not hidden by another's. Results are plain dicts of numbers.
+configuration is not hidden by another's. Peak memory is, on CPU, the resident-set high-water mark
+during the timed steps (``VmHWM``, reset first) less the resident size before them; on CUDA,
+``max_memory_allocated`` less the allocation before them. Results are plain dicts of numbers.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class StepSettings:
     threads: int = 2
     device: str = "cpu"
     compile: bool = False  # torch.compile the encoders (strl only)
+    batched_views: bool = False  # strl only: both views in one forward (BatchNorm then sees 2B samples)
     flop_batch: int = 2  # batch size of the FLOP count (FLOPs grow linearly with it)
     seed: int = 0
 
@@ -48,8 +51,34 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _rss_bytes() -> int:
+def _status_bytes(field: str) -> int | None:
+    """``VmRSS``/``VmHWM`` of this process from ``/proc/self/status`` (Linux), else None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _start_peak_rss() -> int:
+    """Current resident size, after resetting the peak (``clear_refs`` 5) where Linux allows it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        current = _status_bytes("VmRSS")
+        if current is not None:
+            return current
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def _peak_rss() -> int:
+    hwm = _status_bytes("VmHWM")
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 class _StrlRunner:
@@ -71,10 +100,20 @@ class _StrlRunner:
             self.method.target_backbone = torch.compile(self.method.target_backbone)
         self.optimizer = build_optimizer(self.method.trainable_parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars)
         self.step_count = 0
+        self.batched_views = s.batched_views
+
+    def loss(self, a, b):
+        if not self.batched_views:
+            return self.method.loss(a, b)[0]
+        from strl.methods.losses import byol_loss
+
+        q_a, q_b = self.method._online(torch.cat((a, b))).chunk(2)
+        z_a, z_b = self.method._target(torch.cat((a, b))).chunk(2)
+        return byol_loss(q_a, z_b) + byol_loss(q_b, z_a)
 
     def phases(self, a, b, device):
         t0 = time.perf_counter()
-        loss, _ = self.method.loss(a, b)
+        loss = self.loss(a, b)
         _sync(device)
         t1 = time.perf_counter()
         loss.backward()
@@ -89,9 +128,6 @@ class _StrlRunner:
         t4 = time.perf_counter()
         self.step_count += 1
         return {"forward": t1 - t0, "backward": t2 - t1, "optimizer": t3 - t2, "ema": t4 - t3}
-
-    def loss(self, a, b):
-        return self.method.loss(a, b)[0]
 
     def zero_grad(self):
         self.optimizer.zero_grad(set_to_none=True)
@@ -166,7 +202,7 @@ def measure(s: StepSettings) -> dict:
         torch.cuda.reset_peak_memory_stats()
         base_mem = torch.cuda.memory_allocated()
     else:
-        base_mem = _rss_bytes()
+        base_mem = _start_peak_rss()
     warm = []
     for _ in range(s.warmup):
         start = time.perf_counter()
@@ -177,7 +213,7 @@ def measure(s: StepSettings) -> dict:
         for name, seconds in runner.phases(a, b, s.device).items():
             phases[name] += seconds
     step_seconds = sum(phases.values()) / s.steps
-    peak = (torch.cuda.max_memory_allocated() if cuda else _rss_bytes()) - base_mem
+    peak = (torch.cuda.max_memory_allocated() if cuda else _peak_rss()) - base_mem
 
     encoder = runner.encoder()
     encoder.eval()

@@ -15,6 +15,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps before them (default: 1)")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers of the loading measurement")
     parser.add_argument("--compile", action="store_true", help="torch.compile the encoders of strl's step")
+    parser.add_argument("--batched-views", action="store_true",
+                        help="strl's step encodes both views in one forward (BatchNorm then sees 2B samples: "
+                             "not the original's statistics; for measurement)")
     parser.add_argument("--skip-original", dest="original", action="store_false", help="do not time the original step")
     parser.add_argument("--in-process", dest="subprocess", action="store_false",
                         help="time the steps in this process (peak memory then covers everything before)")
@@ -41,7 +44,7 @@ def run(args) -> int:
     settings = BenchSettings(
         preset=args.preset, device=args.device, batch_size=args.batch_size, points=args.points,
         threads=args.threads, steps=args.steps, warmup=args.warmup, workers=args.workers,
-        compile=args.compile, original=args.original, subprocess=args.subprocess,
+        compile=args.compile, batched_views=args.batched_views, original=args.original, subprocess=args.subprocess,
     )
     result = run_benchmark(settings)
     print(format_report(result))
