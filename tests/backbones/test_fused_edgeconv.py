@@ -178,3 +178,17 @@ def test_dgcnn_float32_fused_forward_is_close_to_reference():
         model.fused = False
         ref = model(x)
     torch.testing.assert_close(fused, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_fused_layer_keeps_batchnorm_in_fp32_under_autocast():
+    layer = random_layer(8, 16, seed=11).float()
+    ref_layer = copy.deepcopy(layer)
+    torch.manual_seed(12)
+    x = torch.randn(2, 64, 8)
+    idx = exact_knn(x, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = fused_edge_conv(x, NeighbourGraph.from_indices(idx), layer)
+    ref = reference_edge_conv(x, idx, ref_layer)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, ref, rtol=0.05, atol=0.05)
+    torch.testing.assert_close(layer[1].running_var, ref_layer[1].running_var, rtol=0.02, atol=1e-3)

@@ -258,14 +258,24 @@ def fused_edge_conv(x: torch.Tensor, graph: NeighbourGraph, layer: nn.Sequential
     """``max_k LReLU(BN(Conv(cat(x_j - x_i, x_i))))`` of one :func:`can_fuse` layer: ``(B, N, C) -> (B, N, C')``.
 
     Uses batch statistics (and updates the running ones) exactly when ``nn.BatchNorm2d`` would.
+    Under autocast the linear part may run in half precision; the BatchNorm part runs in fp32, as
+    autocast runs ``batch_norm``.
     """
-    conv, bn, act = layer[0], layer[1], layer[2]
     b, n, _ = x.shape
+    p, q = point_tables(x, layer[0])
+    if p.dtype in (torch.float16, torch.bfloat16):
+        p, q = p.float(), q.float()
+    with torch.autocast(p.device.type, enabled=False):
+        y = _batchnorm_lrelu_max(p, q, graph, layer[1], layer[2].negative_slope)
+    return y.view(b, n, -1)
+
+
+def _batchnorm_lrelu_max(p: torch.Tensor, q: torch.Tensor, graph: NeighbourGraph, bn: nn.BatchNorm2d, slope: float) -> torch.Tensor:
+    """``max_{j in N(i)} LReLU(BN(P_j + Q_i))`` from the point tables ``(B*N, C')``."""
     k = graph.k
-    p, q = point_tables(x, conv)
     batch_stats = bn.training or (bn.running_mean is None and bn.running_var is None)
     if batch_stats:
-        count = b * n * k
+        count = graph.num_points * k
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got {count}")
         degree = graph.degree().to(p.dtype)
@@ -289,7 +299,7 @@ def fused_edge_conv(x: torch.Tensor, graph: NeighbourGraph, layer: nn.Sequential
     else:
         top = neighbour_max(p, graph)
     y = (top + q) * scale if bn.bias is None else torch.addcmul(bn.bias, top + q, scale)
-    return F.leaky_relu(y, act.negative_slope, inplace=True).view(b, n, -1)
+    return F.leaky_relu(y, slope, inplace=True)
 
 
 def linear_edge_features(x: torch.Tensor, graph: NeighbourGraph, conv: nn.Conv2d) -> torch.Tensor:
