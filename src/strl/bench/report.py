@@ -102,6 +102,14 @@ def _train(settings: BenchSettings, impl: str, batch: int, points: int) -> dict:
 
 def run_benchmark(settings: BenchSettings) -> dict:
     """Run everything; returns the JSON-ready result (see the module docstring)."""
+    threads = torch.get_num_threads()
+    try:
+        return _run(settings)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(settings: BenchSettings) -> dict:
     from strl.train.config import make_config
 
     cfg = make_config(settings.preset)
