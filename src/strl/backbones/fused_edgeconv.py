@@ -21,7 +21,6 @@ reference layer except at exact ties of the max. Running statistics are updated 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
