@@ -46,7 +46,7 @@ def test_original_step_runs_ema_before_the_update():
 
 def test_tiny_benchmark_writes_all_fields(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    code = bench.run(_args(["--points", "256", "--batch-size", "2", "--steps", "1", "--warmup", "0", "--threads", "1",
+    code = bench.run(_args(["--points", "256", "--batch-size", "2", "--steps", "1", "--warmup", "0", "--threads", "1", "--in-process",
                             "--json", str(out)]))
     assert code == 0
     assert "pairs/s" in capsys.readouterr().out
@@ -75,3 +75,10 @@ def test_bad_options_are_config_errors():
         bench.run(_args(["--steps", "0"]))
     with pytest.raises(ConfigError):
         bench.run(_args(["--device", "tpu"]))
+
+
+def test_subprocess_measurement_reports_the_child_error():
+    from strl.bench.train_step import StepSettings, measure_in_subprocess
+
+    with pytest.raises(RuntimeError, match="no-such-preset"):
+        measure_in_subprocess(StepSettings(preset="no-such-preset", steps=1))

@@ -43,7 +43,7 @@ def describe_machine(device: str, threads: int) -> dict:
     return info
 
 
-def matmul_gflops(device: str = "cpu", size: int = 2048, repeats: int = 5) -> float:
+def matmul_gflops(device: str = "cpu", size: int = 2048, repeats: int = 3) -> float:
     """Best fp32 GFLOP/s of a ``size x size`` matmul (``2 size^3`` FLOPs) over ``repeats`` runs."""
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(size, size, generator=gen).to(device)
