@@ -75,6 +75,8 @@ def test_bad_options_are_config_errors():
         bench.run(_args(["--steps", "0"]))
     with pytest.raises(ConfigError):
         bench.run(_args(["--device", "tpu"]))
+    with pytest.raises(ConfigError, match="skip-original"):
+        bench.run(_args(["--preset", "default"]))  # SimCLR: the original step has no counterpart
 
 
 def test_subprocess_measurement_reports_the_child_error():

@@ -82,9 +82,11 @@ def _peak_rss() -> int:
 
 
 class _StrlRunner:
-    """strl's step: BYOL from the preset, LARS-wrapped optimizer, ``_foreach`` EMA after the step."""
+    """strl's step: the preset's method (BYOL: ``_foreach`` EMA after the step) and optimizer."""
 
     def __init__(self, s: StepSettings):
+        import inspect
+
         from strl.backbones import build_backbone
         from strl.methods import METHODS
         from strl.train.config import make_config
@@ -92,12 +94,16 @@ class _StrlRunner:
 
         cfg = make_config(s.preset, batch_size=s.batch_size, num_points=s.num_points)
         backbone = build_backbone(cfg.backbone, k=cfg.k, emb_dims=cfg.emb_dims)
-        if cfg.method != "byol":
-            raise ValueError(f"the step benchmark times BYOL; preset {s.preset!r} uses {cfg.method!r}")
-        self.method = METHODS["byol"](backbone, cfg.hidden_dim, cfg.proj_dim, cfg.tau0).to(s.device)
+        cls = METHODS[cfg.method]
+        accepted = inspect.signature(cls.__init__).parameters
+        kwargs = {name: getattr(cfg, name) for name in accepted if name not in ("self", "backbone") and hasattr(cfg, name)}
+        self.method = cls(backbone, **kwargs).to(s.device)
+        if s.batched_views and cfg.method != "byol":
+            raise ValueError("batched views are implemented for BYOL only")
         if s.compile:
             self.method.backbone = torch.compile(self.method.backbone)
-            self.method.target_backbone = torch.compile(self.method.target_backbone)
+            if hasattr(self.method, "target_backbone"):
+                self.method.target_backbone = torch.compile(self.method.target_backbone)
         self.optimizer = build_optimizer(self.method.trainable_parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars)
         self.step_count = 0
         self.batched_views = s.batched_views

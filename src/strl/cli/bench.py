@@ -30,6 +30,10 @@ def run(args) -> int:
 
     if args.preset not in PRESETS:
         raise ConfigError(f"unknown preset {args.preset!r}; known: {', '.join(sorted(PRESETS))}")
+    method = PRESETS[args.preset].get("method", "byol")
+    if method != "byol" and (args.original or args.batched_views):
+        raise ConfigError(f"preset {args.preset!r} trains {method}; the original step and --batched-views are "
+                          "BYOL only: add --skip-original and leave out --batched-views")
     for name in ("batch_size", "points", "threads", "steps"):
         value = getattr(args, name)
         if value is not None and value < 1:
