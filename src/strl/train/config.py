@@ -65,6 +65,7 @@ class PretrainConfig:
     accelerator: str = "auto"
     devices: str = "auto"
     num_nodes: int = 1
+    sync_batchnorm: bool = True  # BatchNorm statistics over all processes under DDP (GPU only)
     strategy: str = "auto"
     precision: str = "auto"  # auto: bf16-mixed on GPU, 32 on CPU
     checkpoint_every: int = 5  # epochs between periodic checkpoints (last.ckpt is always kept)

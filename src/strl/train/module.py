@@ -83,6 +83,13 @@ class PretrainModule(L.LightningModule):
             self._ema()
         self.log("train/lr", self.trainer.optimizers[0].param_groups[0]["lr"], on_step=True, on_epoch=False)
 
+    def on_train_end(self) -> None:
+        # DDP keeps parameters identical and broadcasts buffers from rank 0 before each forward;
+        # do it once more so every process ends with rank 0's BatchNorm statistics too
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            for buffer in self.buffers():
+                torch.distributed.broadcast(buffer, src=0)
+
     def configure_optimizers(self):
         cfg = self.cfg
         opt = build_optimizer(self.method.trainable_parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars)

@@ -72,6 +72,7 @@ def build_trainer(cfg: PretrainConfig, folder: str, callbacks: list[L.Callback])
         devices=devices,
         num_nodes=cfg.num_nodes,
         strategy=cfg.strategy,
+        sync_batchnorm=cfg.sync_batchnorm and uses_gpu(cfg),  # SyncBatchNorm needs GPU modules
         precision=precision,
         logger=loggers,
         callbacks=callbacks,
