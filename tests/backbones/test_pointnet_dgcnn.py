@@ -63,3 +63,25 @@ def test_registry_lists_known_names_on_error():
         assert "pointnet" in str(exc) and "dgcnn" in str(exc)
     else:
         raise AssertionError("unknown backbone accepted")
+
+
+def test_pointnet_matches_the_convolution_formulation():
+    """The row-table forward equals the original Conv1d -> BN -> ReLU on (B, C, N), in train and eval mode."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(4)
+    net = PointNet(emb_dims=128)
+    x = torch.randn(3, 64, 3)
+
+    def reference(model):
+        h = x.transpose(1, 2)
+        for i in range(1, 6):
+            h = F.relu(getattr(model, f"bn{i}")(getattr(model, f"conv{i}")(h)))
+        return h.amax(dim=-1)
+
+    twin = PointNet(emb_dims=128)
+    twin.load_state_dict(net.state_dict())
+    torch.testing.assert_close(net(x), reference(twin))
+    torch.testing.assert_close(net.bn5.running_mean, twin.bn5.running_mean)
+    net.eval(), twin.eval()
+    torch.testing.assert_close(net(x), reference(twin))

@@ -26,12 +26,22 @@ class PointNet(nn.Module):
         for i, cout in enumerate(dims[1:], start=1):
             setattr(self, f"bn{i}", nn.BatchNorm1d(cout))
 
+    def point_table(self, points: torch.Tensor) -> torch.Tensor:
+        """Per-point features as a table ``(B, N, 3) -> (B, N, emb_dims)``.
+
+        The 1x1 convolutions run as matrix products on ``(B*N, C)`` rows (BatchNorm1d over rows
+        has the same statistics as over ``(B, C, N)``), which is faster on CPUs.
+        """
+        b, n, _ = points.shape
+        x = points.reshape(b * n, 3)
+        for i in range(1, 6):
+            weight = getattr(self, f"conv{i}").weight.squeeze(-1)
+            x = F.relu(getattr(self, f"bn{i}")(F.linear(x, weight)))
+        return x.reshape(b, n, -1)
+
     def point_features(self, points: torch.Tensor) -> torch.Tensor:
         """Per-point features ``(B, N, 3) -> (B, emb_dims, N)``."""
-        x = points.transpose(1, 2)
-        for i in range(1, 6):
-            x = F.relu(getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x)))
-        return x
+        return self.point_table(points).transpose(1, 2)
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
-        return self.point_features(points).amax(dim=-1)
+        return self.point_table(points).amax(dim=1)
