@@ -13,23 +13,22 @@ class StrlError(Exception):
     """Base class of every error caused by user input (files, configs, checkpoints)."""
 
 
-class DataError(StrlError):
-    """A data file or folder is missing, malformed or holds unusable values."""
+class PathError(StrlError):
+    """An error about one file: the message is ``"<path>: <problem>"``."""
 
     def __init__(self, path: str | os.PathLike | None, problem: str):
         self.path = None if path is None else os.fspath(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class DataError(PathError):
+    """A data file or folder is missing, malformed or holds unusable values."""
 
 
 class ConfigError(StrlError):
     """An unknown configuration key, a value of the wrong type, or an unknown registry name."""
 
 
-class CheckpointError(StrlError):
+class CheckpointError(PathError):
     """A checkpoint that cannot be read or does not fit the requested encoder."""
-
-    def __init__(self, path: str | os.PathLike | None, problem: str):
-        self.path = None if path is None else os.fspath(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}" if self.path else problem)
