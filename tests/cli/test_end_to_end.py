@@ -80,3 +80,21 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
     assert "missing" in capsys.readouterr().err
     assert main(["pretrain", "--backbone", "pointnet++", "--no-final-eval", "--probe", "none", "--out-dir", str(tmp_path)]) == 2
     assert "unknown backbone" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backbone", ["dgcnn-semseg", "dgcnn-partseg"])
+def test_embed_with_a_scene_encoder_from_a_transformed_checkpoint(tmp_path, backbone):
+    from strl.backbones import build_backbone
+
+    torch.manual_seed(0)
+    enc = build_backbone(backbone, emb_dims=64).eval()
+    torch.save({"state_dict": enc.state_dict()}, tmp_path / "t.ckpt")
+    clouds = np.random.default_rng(1).normal(size=(3, 64, 3)).astype(np.float32)
+    np.save(tmp_path / "in.npy", clouds)
+    assert main(["embed", str(tmp_path / "t.ckpt"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy"),
+                 "--backbone", backbone, "--k", "8", "--no-progress"]) == 0
+    feats = np.load(tmp_path / "out.npy")
+    enc.k = 8
+    with torch.no_grad():
+        expected = enc(torch.from_numpy(clouds)).numpy()
+    np.testing.assert_allclose(feats, expected, rtol=1e-4, atol=1e-5)
