@@ -14,6 +14,7 @@ import resource
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import torch
@@ -51,6 +52,20 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+class _PhaseTimer:
+    """Wall time of named phases of a step, the device synchronised at the end of each."""
+
+    def __init__(self, device: str):
+        self.device, self.times = device, {}
+
+    @contextmanager
+    def phase(self, name: str):
+        start = time.perf_counter()
+        yield
+        _sync(self.device)
+        self.times[name] = time.perf_counter() - start
+
+
 def _status_bytes(field: str) -> int | None:
     """``VmRSS``/``VmHWM`` of this process from ``/proc/self/status`` (Linux), else None."""
     try:
@@ -85,19 +100,12 @@ class _StrlRunner:
     """strl's step: the preset's method (BYOL: ``_foreach`` EMA after the step) and optimizer."""
 
     def __init__(self, s: StepSettings):
-        import inspect
-
-        from strl.backbones import build_backbone
-        from strl.methods import METHODS
         from strl.train.config import make_config
+        from strl.train.module import build_method
         from strl.train.optim import build_optimizer
 
         cfg = make_config(s.preset, batch_size=s.batch_size, num_points=s.num_points)
-        backbone = build_backbone(cfg.backbone, k=cfg.k, emb_dims=cfg.emb_dims)
-        cls = METHODS[cfg.method]
-        accepted = inspect.signature(cls.__init__).parameters
-        kwargs = {name: getattr(cfg, name) for name in accepted if name not in ("self", "backbone") and hasattr(cfg, name)}
-        self.method = cls(backbone, **kwargs).to(s.device)
+        self.method = build_method(cfg).to(s.device)
         if s.batched_views and cfg.method != "byol":
             raise ValueError("batched views are implemented for BYOL only")
         if s.compile:
@@ -118,22 +126,18 @@ class _StrlRunner:
         return byol_loss(q_a, z_b) + byol_loss(q_b, z_a)
 
     def phases(self, a, b, device):
-        t0 = time.perf_counter()
-        loss = self.loss(a, b)
-        _sync(device)
-        t1 = time.perf_counter()
-        loss.backward()
-        _sync(device)
-        t2 = time.perf_counter()
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        _sync(device)
-        t3 = time.perf_counter()
-        self.method.update_momentum(self.step_count, 1000)
-        _sync(device)
-        t4 = time.perf_counter()
+        timer = _PhaseTimer(device)
+        with timer.phase("forward"):
+            loss = self.loss(a, b)
+        with timer.phase("backward"):
+            loss.backward()
+        with timer.phase("optimizer"):
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+        with timer.phase("ema"):
+            self.method.update_momentum(self.step_count, 1000)
         self.step_count += 1
-        return {"forward": t1 - t0, "backward": t2 - t1, "optimizer": t3 - t2, "ema": t4 - t3}
+        return timer.times
 
     def zero_grad(self):
         self.optimizer.zero_grad(set_to_none=True)
@@ -156,20 +160,16 @@ class _OriginalRunner:
         self.model = OriginalBYOL(cfg.backbone, cfg.k, cfg.emb_dims, cfg.hidden_dim, cfg.proj_dim, cfg.lr, cfg.weight_decay, cfg.tau0).to(s.device)
 
     def phases(self, a, b, device):
-        t0 = time.perf_counter()
-        loss = self.model.forward_loss(a, b)
-        _sync(device)
-        t1 = time.perf_counter()
-        self.model.ema()
-        _sync(device)
-        t2 = time.perf_counter()
-        loss.backward()
-        _sync(device)
-        t3 = time.perf_counter()
-        self.model.optimizer_step()
-        _sync(device)
-        t4 = time.perf_counter()
-        return {"forward": t1 - t0, "backward": t3 - t2, "optimizer": t4 - t3, "ema": t2 - t1}
+        timer = _PhaseTimer(device)
+        with timer.phase("forward"):
+            loss = self.model.forward_loss(a, b)
+        with timer.phase("ema"):  # the original's order: EMA before backward and step
+            self.model.ema()
+        with timer.phase("backward"):
+            loss.backward()
+        with timer.phase("optimizer"):
+            self.model.optimizer_step()
+        return timer.times
 
     def loss(self, a, b):
         return self.model.forward_loss(a, b)
