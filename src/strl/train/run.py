@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 import warnings
@@ -20,8 +19,6 @@ from strl.train.config import PretrainConfig
 from strl.train.data import eval_clouds
 from strl.train.datamodule import PairDataModule, augment_on_worker
 from strl.train.module import PretrainModule, build_method
-
-log = logging.getLogger("strl")
 
 # Lightning notices that are expected here: augmentation on the device is a module hook by design.
 warnings.filterwarnings("ignore", message=".*overridden `on_after_batch_transfer`.*")
@@ -110,8 +107,9 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
     os.makedirs(folder, exist_ok=True)
     L.seed_everything(cfg.seed, verbose=False)
     gpu = uses_gpu(cfg)
-    module = PretrainModule(cfg, augment_on_device=not augment_on_worker(cfg, gpu))
-    data = PairDataModule(cfg, on_worker=augment_on_worker(cfg, gpu))
+    on_worker = augment_on_worker(cfg, gpu)
+    module = PretrainModule(cfg, augment_on_device=not on_worker)
+    data = PairDataModule(cfg, on_worker=on_worker)
     callbacks: list[L.Callback] = []
     probe = None
     need_eval = cfg.probe != "none" or cfg.final_eval
