@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from strl.backbones.batchnorm_stats import check_count, update_running_stats, updates_running_stats, uses_batch_stats
+
 
 # ----------------------------------------------------------------------------- k nearest neighbours
 
@@ -240,19 +242,6 @@ def point_tables(x: torch.Tensor, conv: nn.Conv2d) -> tuple[torch.Tensor, torch.
     return p, q
 
 
-def _update_running_stats(bn: nn.BatchNorm2d, mean: torch.Tensor, var: torch.Tensor, count: int) -> None:
-    """``nn.BatchNorm2d``'s training-mode update of ``running_mean``/``running_var``/``num_batches_tracked``."""
-    with torch.no_grad():
-        factor = 0.0 if bn.momentum is None else bn.momentum
-        if bn.num_batches_tracked is not None:
-            bn.num_batches_tracked.add_(1)
-            if bn.momentum is None:
-                factor = 1.0 / float(bn.num_batches_tracked)
-        unbiased = var * (count / (count - 1))
-        bn.running_mean.mul_(1.0 - factor).add_(mean.to(bn.running_mean.dtype), alpha=factor)
-        bn.running_var.mul_(1.0 - factor).add_(unbiased.to(bn.running_var.dtype), alpha=factor)
-
-
 def fused_edge_conv(x: torch.Tensor, graph: NeighbourGraph, layer: nn.Sequential) -> torch.Tensor:
     """``max_k LReLU(BN(Conv(cat(x_j - x_i, x_i))))`` of one :func:`can_fuse` layer: ``(B, N, C) -> (B, N, C')``.
 
@@ -272,19 +261,17 @@ def fused_edge_conv(x: torch.Tensor, graph: NeighbourGraph, layer: nn.Sequential
 def _batchnorm_lrelu_max(p: torch.Tensor, q: torch.Tensor, graph: NeighbourGraph, bn: nn.BatchNorm2d, slope: float) -> torch.Tensor:
     """``max_{j in N(i)} LReLU(BN(P_j + Q_i))`` from the point tables ``(B*N, C')``."""
     k = graph.k
-    batch_stats = bn.training or (bn.running_mean is None and bn.running_var is None)
-    if batch_stats:
+    if uses_batch_stats(bn):
         count = graph.num_points * k
-        if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got {count}")
+        check_count(count)
         degree = graph.degree().to(p.dtype)
         mean_p = (degree @ p) / count
         mean_q = q.sum(0) * (k / count)
         p, q = p - mean_p, q - mean_q
         var = (degree @ (p * p) + k * (q * q).sum(0) + 2.0 * (q * neighbour_sum(p, graph)).sum(0)) / count
         var = var.clamp_min(0.0)
-        if bn.training and bn.track_running_stats and bn.running_mean is not None:
-            _update_running_stats(bn, (mean_p + mean_q).detach(), var.detach(), count)
+        if updates_running_stats(bn):
+            update_running_stats(bn, (mean_p + mean_q).detach(), var.detach(), count)
     else:
         var = bn.running_var
         q = q - bn.running_mean

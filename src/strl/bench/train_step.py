@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from strl.train.allocator import keep_freed_memory
+
 
 @dataclass
 class StepSettings:
@@ -200,6 +202,8 @@ def measure(s: StepSettings) -> dict:
     """Time ``s.steps`` training steps after ``s.warmup``; inference; peak memory; FLOPs per pair."""
     torch.set_num_threads(s.threads)
     torch.manual_seed(s.seed)
+    kept = False if s.device.startswith("cuda") else keep_freed_memory()  # as strl pretrain does on CPU;
+    # for both implementations, so that ratios compare the algorithms
     runner = (_StrlRunner if s.impl == "strl" else _OriginalRunner)(s)
     a = example_clouds(s.batch_size, s.num_points, s.seed, s.device)
     b = example_clouds(s.batch_size, s.num_points, s.seed + 1, s.device)
@@ -242,6 +246,7 @@ def measure(s: StepSettings) -> dict:
         "peak_memory_bytes": int(peak),
         "flops_per_sample": flops,
         "gflops_per_s": flops * s.batch_size / step_seconds / 1e9,
+        "keeps_freed_memory": kept,
     }
 
 

@@ -14,6 +14,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from strl.errors import ConfigError
 from strl.evaluate.protocol import encoder_features, linear_protocols, module_device
+from strl.train.allocator import keep_freed_memory
 from strl.train.callbacks import CurvePlot, ProbeCallback
 from strl.train.config import PretrainConfig
 from strl.train.data import eval_clouds
@@ -107,6 +108,8 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
     os.makedirs(folder, exist_ok=True)
     L.seed_everything(cfg.seed, verbose=False)
     gpu = uses_gpu(cfg)
+    if not gpu:
+        keep_freed_memory()
     on_worker = augment_on_worker(cfg, gpu)
     module = PretrainModule(cfg, augment_on_device=not on_worker)
     data = PairDataModule(cfg, on_worker=on_worker)

@@ -1,0 +1,129 @@
+import copy
+
+import pytest
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from strl.backbones.folded_pointwise import linear_bn_relu, max_linear_bn_relu, max_projection
+from strl.backbones.pointnet import PointNet
+from strl.bench.original_step import OriginalPointNet
+
+
+def _randomised(bn: nn.BatchNorm1d, gen: torch.Generator, negative: bool) -> nn.BatchNorm1d:
+    with torch.no_grad():
+        bn.weight.copy_(torch.rand(bn.num_features, generator=gen, dtype=bn.weight.dtype) + 0.5)
+        if negative:
+            bn.weight[::3] *= -1.0  # channels where the max over points is taken at the min
+        bn.bias.copy_(torch.randn(bn.num_features, generator=gen, dtype=bn.bias.dtype))
+        bn.running_mean.copy_(torch.randn(bn.num_features, generator=gen, dtype=bn.bias.dtype))
+        bn.running_var.copy_(torch.rand(bn.num_features, generator=gen, dtype=bn.bias.dtype) + 0.5)
+    return bn
+
+
+def _pair(emb: int = 96, negative: bool = True, seed: int = 0):
+    gen = torch.Generator().manual_seed(seed)
+    ours = PointNet(emb_dims=emb).double()
+    for i in range(1, 6):
+        _randomised(getattr(ours, f"bn{i}"), gen, negative)
+    ref = OriginalPointNet(emb_dims=emb).double()
+    ref.load_state_dict(ours.state_dict())
+    return ours, ref
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_pointnet_matches_the_conv_batchnorm_reference_in_float64(train):
+    ours, ref = _pair()
+    ours.train(train), ref.train(train)
+    x = torch.randn(3, 50, 3, dtype=torch.float64) * 2.0 + 1.0
+    out = ours(x)
+    expected = ref(x.transpose(1, 2))
+    torch.testing.assert_close(out, expected, rtol=1e-10, atol=1e-10)
+    (out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)).sum().backward()
+    (expected * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)).sum().backward()
+    for (name, p), q in zip(ours.named_parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-8, atol=1e-10, msg=name)
+    for (name, buf), other in zip(ours.named_buffers(), ref.buffers()):
+        torch.testing.assert_close(buf, other, rtol=1e-10, atol=1e-12, msg=name)
+
+
+def test_point_table_matches_the_reference_features():
+    ours, ref = _pair(negative=False)
+    x = torch.randn(2, 40, 3, dtype=torch.float64)
+    table = ours.point_table(x)  # (B, N, C)
+    h = x.transpose(1, 2)
+    for i in range(1, 6):
+        h = F.relu(getattr(ref, f"bn{i}")(getattr(ref, f"conv{i}")(h)))
+    torch.testing.assert_close(table, h.transpose(1, 2), rtol=1e-10, atol=1e-10)
+
+
+def test_float32_training_step_agrees_with_the_reference():
+    torch.manual_seed(0)
+    ours = PointNet(emb_dims=256)
+    ref = OriginalPointNet(emb_dims=256)
+    ref.load_state_dict(ours.state_dict())
+    x = torch.randn(4, 512, 3)
+    out, expected = ours(x), ref(x.transpose(1, 2))
+    torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-4)
+    out.square().sum().backward()
+    expected.square().sum().backward()
+    for (name, p), q in zip(ours.named_parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=2e-3, atol=1e-3, msg=name)
+
+
+def test_syncbatchnorm_keeps_the_module_path():
+    ours, ref = _pair(negative=False)
+    converted = nn.SyncBatchNorm.convert_sync_batchnorm(copy.deepcopy(ours))
+    assert not converted._foldable()
+    converted.eval(), ref.eval()
+    x = torch.randn(2, 30, 3, dtype=torch.float64)
+    torch.testing.assert_close(converted(x), ref(x.transpose(1, 2)))
+
+
+def test_max_projection_values_and_gradient_go_to_the_max_point():
+    x = torch.randn(2, 7, 4, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+    top = max_projection(x, w)
+    dense = (x @ w.t()).amax(1)
+    torch.testing.assert_close(top, dense)
+    torch.autograd.gradcheck(lambda a, b: max_projection(a, b), (x, w))
+    with torch.no_grad():
+        torch.testing.assert_close(max_projection(x, w), dense)
+
+
+def test_max_projection_blocks_give_the_same_result(monkeypatch):
+    import strl.backbones.folded_pointwise as fp
+
+    x = torch.randn(5, 33, 8)
+    w = torch.randn(16, 8)
+    whole = max_projection(x.requires_grad_(), w)
+    monkeypatch.setattr(fp, "CPU_BLOCK_ENTRIES", 33 * 16)  # one cloud per block
+    torch.testing.assert_close(max_projection(x, w), whole)
+
+
+def test_exact_ties_send_the_gradient_to_one_point():
+    x = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]], requires_grad=True)
+    w = torch.tensor([[1.0, 0.0]])
+    max_projection(x, w).sum().backward()
+    assert x.grad[0, :, 0].tolist() in ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+
+
+def test_folded_layers_refuse_one_value_per_channel_in_training():
+    bn = nn.BatchNorm1d(4)
+    with pytest.raises(ValueError, match="more than 1 value"):
+        linear_bn_relu(torch.randn(1, 3), torch.randn(4, 3), bn)
+    with pytest.raises(ValueError, match="more than 1 value"):
+        max_linear_bn_relu(torch.randn(1, 1, 3), torch.randn(4, 3), bn)
+
+
+def test_momentum_none_is_a_cumulative_average():
+    ours, ref = _pair(negative=False)
+    for model in (ours, ref):
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm1d):
+                m.momentum = None
+    for seed in range(3):
+        x = torch.randn(2, 20, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+        ours(x), ref(x.transpose(1, 2))
+    torch.testing.assert_close(ours.bn5.running_var, ref.bn5.running_var)
+    assert int(ours.bn5.num_batches_tracked) == 3
