@@ -57,6 +57,7 @@ def test_tiny_benchmark_writes_all_fields(tmp_path, capsys):
         "inference_samples_per_s_original", "train_gflops_per_s", "train_gflops_per_s_original",
         "matmul_gflops_per_s", "flops_per_sample", "flops_per_sample_original",
         "peak_memory_bytes", "peak_memory_bytes_original", "train_speedup", "memory_ratio",
+        "train_equivalent_gflops_per_s", "train_equivalent_fraction_of_matmul",
     ]
     for key in positive:
         assert isinstance(r[key], (int, float)) and r[key] > 0, key
@@ -64,6 +65,9 @@ def test_tiny_benchmark_writes_all_fields(tmp_path, capsys):
         assert set(phases) == {"forward", "backward", "optimizer", "ema"}
         assert all(v >= 0 for v in phases.values())
     assert r["flops_per_sample_original"] > r["flops_per_sample"]  # the fused EdgeConv does less work
+    equivalent = r["flops_per_sample_original"] * r["train_samples_per_s"] / 1e9
+    assert r["train_equivalent_gflops_per_s"] == pytest.approx(equivalent)
+    assert r["train_equivalent_fraction_of_matmul"] == pytest.approx(equivalent / r["matmul_gflops_per_s"])
     assert r["settings"]["batch_size"] == 2 and r["settings"]["points"] == 256 and r["settings"]["k"] == 40
     assert r["machine"]["torch_version"] == torch.__version__ and r["machine"]["cpu_model"]
 

@@ -1,17 +1,14 @@
-"""Shared per-point layers ``ReLU(BN(x W^T))`` with the BatchNorm folded into the matrix product.
+"""A shared per-point layer ``max_n ReLU(BN(x_n W^T))`` whose ``(B, N, C')`` output is never stored.
 
-For ``y = x W^T`` over ``M`` rows, the batch mean and biased variance of ``y`` follow from the mean
-``m`` and covariance ``S`` of the *input* rows: ``mean_y = W m`` and ``var_y = diag(W S W^T)``.
-BatchNorm is then a per-channel affine map, ``BN(y) = y * scale + shift``, so the layer is one
-``F.linear(x, W * scale, shift)`` followed by ReLU: no pass over ``y`` for statistics, no
-BatchNorm backward over ``(M, C')``. Gradients through the statistics flow via ``m`` and ``S``
-(the ``(C, C)`` Gram matrix of the centred rows).
-
-When only the max over points is kept (PointNet's last layer), ``max_n ReLU(y_n * scale + shift)``
-is the activation of ``max_n y_n`` (or ``min_n`` where ``scale < 0``): ``y`` is computed a block of
-clouds at a time and reduced at once, never stored; the backward sends each gradient to the one
-point that gave the max (as max pooling does; the last one among exact ties).
-Running statistics are updated as ``nn.BatchNorm1d`` does.
+PointNet's last layer keeps only the max over points. For ``y = x W^T`` over all ``M = B*N``
+points, the batch mean and biased variance of ``y`` follow from the mean ``m`` and covariance
+``S`` of the *input* rows: ``mean_y = W m`` and ``var_y = diag(W S W^T)`` (gradients through the
+statistics flow via ``m`` and ``S``, the ``(C, C)`` Gram matrix of the centred rows). BatchNorm is
+then a per-channel affine map ``y * scale + shift``, and ``max_n ReLU(y_n * scale + shift)`` is the
+activation of ``max_n y_n`` (or ``min_n`` where ``scale < 0``): ``y`` is computed a block of clouds
+at a time and reduced at once; the backward sends each gradient to the one point that gave the max
+(as max pooling does; the last one among exact ties) instead of through a dense ``(M, C')``
+gradient. Running statistics are updated as ``nn.BatchNorm1d`` does.
 """
 
 from __future__ import annotations
@@ -81,12 +78,6 @@ def _scale_shift(rows: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -
     if bn.bias is not None:
         shift = shift + bn.bias
     return scale, shift
-
-
-def linear_bn_relu(rows: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -> torch.Tensor:
-    """``ReLU(BN(rows @ weight^T))``: rows ``(M, C)``, weight ``(C', C)`` -> ``(M, C')``."""
-    scale, shift = bn_scale_shift(rows, weight, bn)
-    return F.relu(F.linear(rows, weight * scale.unsqueeze(1), shift), inplace=True)
 
 
 def _block_clouds(b: int, n: int, c_out: int, device: torch.device) -> int:

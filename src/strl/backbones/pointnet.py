@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from strl.backbones.folded_pointwise import can_fold, linear_bn_relu, max_linear_bn_relu
+from strl.backbones.folded_pointwise import can_fold, max_linear_bn_relu
 
 
 class PointNet(nn.Module):
@@ -31,21 +31,16 @@ class PointNet(nn.Module):
     def _layer(self, i: int) -> tuple[torch.Tensor, nn.BatchNorm1d]:
         return getattr(self, f"conv{i}").weight.squeeze(-1), getattr(self, f"bn{i}")
 
-    def _foldable(self) -> bool:
-        return all(can_fold(getattr(self, f"bn{i}")) for i in range(1, 6))
-
     def _rows(self, points: torch.Tensor, layers: range) -> torch.Tensor:
         """``(B*N, 3)`` rows through the given layers -> ``(B*N, C)``.
 
         The 1x1 convolutions run as matrix products on rows (BatchNorm1d over rows has the same
-        statistics as over ``(B, C, N)``); a plain BatchNorm1d is folded into the product
-        (:mod:`strl.backbones.folded_pointwise`), any other (SyncBatchNorm) runs as a module.
+        statistics as over ``(B, C, N)``), which is faster on CPUs.
         """
-        fold = self._foldable()
         x = points
         for i in layers:
             weight, bn = self._layer(i)
-            x = linear_bn_relu(x, weight, bn) if fold else F.relu(bn(F.linear(x, weight)))
+            x = F.relu(bn(F.linear(x, weight)), inplace=True)
         return x
 
     def point_table(self, points: torch.Tensor) -> torch.Tensor:
@@ -58,7 +53,7 @@ class PointNet(nn.Module):
         return self.point_table(points).transpose(1, 2)
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
-        if not self._foldable():
+        if not can_fold(self.bn5):  # e.g. SyncBatchNorm
             return self.point_table(points).amax(dim=1)
         b, n, _ = points.shape
         x = self._rows(points.reshape(b * n, 3), range(1, 5)).reshape(b, n, -1)

@@ -149,6 +149,7 @@ def _run(settings: BenchSettings) -> dict:
         result["memory_ratio"] = ours["peak_memory_bytes"] / max(original["peak_memory_bytes"], 1)
         # the original's FLOPs per second of our step time: how fast the same work gets done
         result["train_equivalent_gflops_per_s"] = original["flops_per_sample"] * ours["samples_per_s"] / 1e9
+        result["train_equivalent_fraction_of_matmul"] = result["train_equivalent_gflops_per_s"] / result["matmul_gflops_per_s"]
     return result
 
 
@@ -178,6 +179,9 @@ def format_report(r: dict) -> str:
                          f"{num(r['train_gflops_per_s' + suffix])} GFLOP/s "
                          f"({num(r['train_fraction_of_matmul' + suffix], '{:.1%}')} of matmul), "
                          f"peak {num((r['peak_memory_bytes' + suffix] or 0) / 2**20, '{:.0f}')} MiB")
+    if r.get("train_equivalent_gflops_per_s") is not None:
+        lines.append(f"  the original's FLOPs at strl's pace: {num(r['train_equivalent_gflops_per_s'])} GFLOP/s "
+                     f"({num(r['train_equivalent_fraction_of_matmul'], '{:.1%}')} of matmul)")
     lines.append(f"inference   {num(r['inference_samples_per_s'])} samples/s (original {num(r['inference_samples_per_s_original'])})")
     if r.get("memory_ratio") is not None:
         lines.append(f"memory      {num(r['memory_ratio'], '{:.2f}')} of the original's peak")
