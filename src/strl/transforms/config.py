@@ -37,7 +37,7 @@ class AugmentConfig:
     upsample_factor: int = 2
     upsample_k: int = 10
     upsample_nsample: int = 5
-    upsample_knn: str = "auto"  # "auto" (tree on CPU, brute elsewhere), "tree", "brute", "bucket"
+    upsample_knn: str = "auto"  # "auto" (k-d tree on CPU, brute force elsewhere), "tree", "brute"
     # random box crop: box sides (s, s*ar, s/ar) as fractions of the bounding box
     crop_p: float = 0.5
     crop_side: tuple[float, float] = (0.6, 1.1)
@@ -75,9 +75,9 @@ class AugmentConfig:
                 raise ConfigError(f"cannot disable step {name!r}; steps that can be: {known}")
         if self.up_axis not in (0, 1, 2):
             raise ConfigError(f"up_axis must be 0 (x), 1 (y) or 2 (z), got {self.up_axis!r}")
-        if self.upsample_knn not in ("auto", "tree", "brute", "bucket"):
+        if self.upsample_knn not in ("auto", "tree", "brute"):
             raise ConfigError(
-                f"upsample_knn must be auto, tree, brute or bucket, got {self.upsample_knn!r}"
+                f"upsample_knn must be auto, tree or brute, got {self.upsample_knn!r}"
             )
         if not 1 <= self.upsample_nsample <= self.upsample_k:
             raise ConfigError("need 1 <= upsample_nsample <= upsample_k")
