@@ -64,3 +64,42 @@ def test_repeated_clouds_share_one_search():
     found = nearest_valid(points, mask, centre, torch.ones(3, 200, dtype=torch.bool), 10, "tree")
     ref = reference(points, mask, centre, 10)
     assert torch.equal(found.sort(dim=-1).values, ref.sort(dim=-1).values)
+
+
+@pytest.fixture(params=["pykdtree", "scipy"])
+def tree_library(request, monkeypatch):
+    import strl.transforms.neighbours as neighbours
+
+    if request.param == "pykdtree":
+        pytest.importorskip("pykdtree")
+    else:
+        monkeypatch.setattr(neighbours, "_FastKDTree", None)
+    return request.param
+
+
+def test_both_tree_libraries_give_the_exact_neighbours(tree_library):
+    g = torch.Generator().manual_seed(2)
+    points = torch.randn(3, 300, 3, generator=g)
+    mask = torch.rand(3, 300, generator=g) < 0.8
+    mask[0] = True  # one cloud without invalid slots
+    valid_idx = [torch.nonzero(mask[b]).flatten() for b in range(3)]
+    centre = torch.stack([v[torch.randint(0, len(v), (120,), generator=g)] for v in valid_idx])
+    needed = torch.rand(3, 120, generator=g) < 0.9
+    found = nearest_valid(points, mask, centre, needed, 7, "tree")
+    assert found.dtype == torch.int64 and found.shape == (3, 120, 7)
+    ref = reference(points, mask, centre, 7)
+    assert (found.sort(dim=-1).values == ref.sort(dim=-1).values)[needed].all()
+    assert (found[~needed] == centre[~needed].unsqueeze(-1)).all()
+
+
+def test_kd_tree_query_shapes_and_thread_limit(tree_library):
+    from strl.transforms.neighbours import _tree_threads, kd_tree_query
+
+    data = torch.rand(50, 3).numpy()
+    one = kd_tree_query(data, data[:5], 1)
+    assert one.shape == (5, 1) and one.dtype == torch.int64
+    assert one[:, 0].tolist() == [0, 1, 2, 3, 4]
+    threads = torch.get_num_threads()
+    with _tree_threads():
+        assert torch.get_num_threads() == threads
+    assert torch.get_num_threads() == threads

@@ -1,16 +1,24 @@
 """The k nearest valid points of selected centre points, batched, without an N x N matrix per cloud.
 
-On CPU a single k-d tree (scipy) holds every cloud of the batch, each shifted along x far enough
-that no neighbour search can cross from one cloud into another; only distinct centres are
-queried, and views of the same cloud in one batch (equal rows) share one search. Elsewhere
-(GPU) a chunked brute-force search (:func:`strl.ops.knn.knn`) runs over the centres only,
-with invalid points moved far away.
+On CPU each distinct cloud of the batch gets a k-d tree of its valid points (:mod:`pykdtree`,
+else scipy's ``cKDTree``); only distinct centres are queried, and views of the same cloud in one
+batch (equal rows) share one search. Elsewhere (GPU) a chunked brute-force search
+(:func:`strl.ops.knn.knn`) runs over the centres only, with invalid points moved far away.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from functools import lru_cache
+
+import numpy as np
 import torch
 from scipy.spatial import cKDTree
+
+try:  # about twice as fast as cKDTree for these queries; optional
+    from pykdtree.kdtree import KDTree as _FastKDTree
+except ImportError:  # pragma: no cover - depends on the installation
+    _FastKDTree = None
 
 from strl.ops.knn import knn
 from strl.transforms.masked import gather_points, valid_bbox
@@ -43,6 +51,38 @@ def nearest_valid(
     raise ValueError(f"unknown k-NN backend {backend!r}; known: auto, tree, brute")
 
 
+@lru_cache(maxsize=1)
+def _openmp_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def _tree_threads():
+    """pykdtree's OpenMP threads limited to torch's thread count (1 in DataLoader workers)."""
+    if _FastKDTree is None:
+        yield
+        return
+    with _openmp_controller().limit(limits=max(1, torch.get_num_threads()), user_api="openmp"):
+        yield
+
+
+def kd_tree_query(data: np.ndarray, queries: np.ndarray, k: int) -> torch.Tensor:
+    """Rows of ``data`` ``(n, 3)`` nearest to each of ``queries`` ``(q, 3)``: ``(q, k)`` int64, nearest first.
+
+    Uses pykdtree when installed (its threads: see :func:`_tree_threads`), else scipy's
+    ``cKDTree`` on torch's thread count. Requires ``k <= n``.
+    """
+    if _FastKDTree is not None:
+        queries = np.ascontiguousarray(queries, dtype=data.dtype)
+        _, idx = _FastKDTree(np.ascontiguousarray(data)).query(queries, k=k)
+        idx = idx.astype(np.int64)
+    else:
+        _, idx = cKDTree(data).query(queries, k=k, workers=max(1, torch.get_num_threads()))
+    return torch.from_numpy(np.asarray(idx).reshape(len(queries), k))
+
+
 def same_cloud_rows(points: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``(B,)``: for each cloud, the first row of the batch that holds the very same cloud."""
     b, m = mask.shape
@@ -68,37 +108,30 @@ def _tree_search(points, mask, centre, needed, k):
     pts, mask, centre, needed = points.detach().cpu(), mask.cpu(), centre.cpu(), needed.cpu()
     if not bool(needed.any()):
         return centre.unsqueeze(-1).repeat(1, 1, k).to(device)
-    # views of one cloud share its search: only the first copy of each cloud goes in the tree
-    rep = same_cloud_rows(pts, mask)
-    kept = torch.unique(rep)
-    slot_of = torch.empty(b, dtype=torch.int64)
-    slot_of[kept] = torch.arange(kept.numel())
-    pts, sub_mask = pts[kept], mask[kept]
-    c = kept.numel()
-    # one tree for the whole batch: cloud i is moved along x by i * gap, wider than any cloud
-    lo, hi = valid_bbox(pts, sub_mask)
-    gap = 2.0 * float((hi - lo).norm(dim=1).max()) + 1.0
-    shift = lo.double().neg()
-    shift[:, 0] += gap * torch.arange(c, dtype=torch.float64)
-    shifted = (pts.double() + shift.unsqueeze(1)).reshape(-1, 3)
-    all_valid = bool(sub_mask.all())
-    valid_flat = None if all_valid else sub_mask.reshape(-1).nonzero().squeeze(1)
-    tree_points = shifted if all_valid else shifted[valid_flat]
-    tree = cKDTree(tree_points.numpy(), balanced_tree=False, compact_nodes=False)
-    # query each distinct (cloud, centre) once
-    wanted = centre + m * slot_of[rep].unsqueeze(1)
-    is_wanted = torch.zeros(c * m, dtype=torch.bool)
-    is_wanted[wanted[needed]] = True
-    distinct = is_wanted.nonzero().squeeze(1)
-    rank = torch.cumsum(is_wanted, 0) - 1
-    threads = max(1, torch.get_num_threads())  # as many as torch may use
-    _, hit = tree.query(shifted[distinct].numpy(), k=k, workers=threads)
-    hit = torch.from_numpy(hit).reshape(-1, k)
-    local = (hit if all_valid else valid_flat[hit]) % m
-    found = local[rank[wanted]]
-    if bool(needed.all()):
-        return found.to(device)
-    return torch.where(needed.unsqueeze(-1), found, centre.unsqueeze(-1)).to(device)
+    rep = same_cloud_rows(pts, mask)  # views of one cloud share its search
+    clouds = torch.unique(rep[needed.any(dim=1)])
+    slot_of = torch.zeros(b, dtype=torch.int64)
+    slot_of[clouds] = torch.arange(len(clouds))
+    # each distinct (cloud, centre) is searched once; its neighbours go to row `centre` of its table
+    wanted = torch.zeros(len(clouds), m, dtype=torch.bool)
+    row, col = needed.nonzero(as_tuple=True)
+    wanted[slot_of[rep[row]], centre[row, col]] = True
+    tables = torch.empty(len(clouds), m, k, dtype=torch.int32)  # int32: much faster index_select
+    all_valid = bool(mask[clouds].all())
+    with _tree_threads():
+        for i, cloud in enumerate(clouds.tolist()):
+            queries = wanted[i].nonzero().squeeze(1)
+            if all_valid:
+                hits = kd_tree_query(pts[cloud].numpy(), pts[cloud, queries].numpy(), k)
+            else:
+                valid = mask[cloud].nonzero().squeeze(1)  # slot of each valid point
+                hits = valid[kd_tree_query(pts[cloud, valid].numpy(), pts[cloud, queries].numpy(), k)]
+            tables[i, queries] = hits.to(torch.int32)
+    flat = (slot_of[rep].unsqueeze(1) * m + centre).view(-1)
+    found = tables.view(-1, k).index_select(0, flat).view(*centre.shape, k).long()
+    if not bool(needed.all()):  # rows not needed repeat their centre (and unsearched clouds' rows are junk)
+        found = torch.where(needed.unsqueeze(-1), found, centre.unsqueeze(-1))
+    return found.to(device)
 
 
 def _brute_search(points, mask, centre, needed, k):

@@ -8,6 +8,7 @@ from itertools import combinations
 from math import comb
 
 import torch
+import torch.nn.functional as F
 
 from strl.errors import DataError
 from strl.transforms.masked import coin, first_valid, gather_points, uniform, valid_count
@@ -72,8 +73,7 @@ class Upsample:
         neighbours = nearest_valid(points, mask, centre, needed, self.k, self.knn)
         chosen = torch.gather(neighbours, 2, pick)
         chosen = chosen + m * torch.arange(b, device=points.device).view(-1, 1, 1)
-        new = points.reshape(-1, 3).index_select(0, chosen.reshape(-1)).view(b, q, self.nsample, 3)
-        new = new.sum(dim=2) / self.nsample
+        new = F.embedding_bag(chosen.view(b * q, self.nsample), points.reshape(-1, 3), mode="mean").view(b, q, 3)
         return torch.cat([points, new], dim=1), torch.cat([mask, needed], dim=1)
 
 
