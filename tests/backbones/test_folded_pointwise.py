@@ -125,3 +125,27 @@ def test_momentum_none_is_a_cumulative_average():
         ours(x), ref(x.transpose(1, 2))
     torch.testing.assert_close(ours.bn5.running_var, ref.bn5.running_var)
     assert int(ours.bn5.num_batches_tracked) == 3
+
+
+@pytest.mark.parametrize("centred", [False, True])
+def test_moments_gradient(centred):
+    from strl.backbones.folded_pointwise import _Moments
+
+    rows = torch.randn(9, 4, dtype=torch.float64, requires_grad=True)
+    torch.autograd.gradcheck(lambda r: _Moments.apply(r, centred), (rows,))
+    mean, cov = _Moments.apply(rows, centred)
+    torch.testing.assert_close(mean, rows.mean(0))
+    torch.testing.assert_close(cov, torch.cov(rows.t(), correction=0))
+
+
+def test_far_from_zero_inputs_keep_their_variance_in_float32():
+    # means 1000x the spread: the uncentred covariance would lose every digit; the layer redoes it centred
+    gen = torch.Generator().manual_seed(3)
+    x = torch.rand(4, 300, 8, generator=gen) + 1000.0
+    w = torch.randn(16, 8, generator=gen)
+    bn = nn.BatchNorm1d(16)
+    out = max_linear_bn_relu(x, w, bn)
+    y = (x.double() @ w.double().t()).reshape(-1, 16)
+    ref = F.relu((y - y.mean(0)) / (y.var(0, unbiased=False) + bn.eps).sqrt()).view(4, 300, 16).amax(1)
+    torch.testing.assert_close(out.double(), ref, rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(bn.running_var.double(), 0.9 + 0.1 * y.var(0), rtol=1e-4, atol=1e-4)

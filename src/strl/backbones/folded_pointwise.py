@@ -29,25 +29,50 @@ def can_fold(bn: nn.Module) -> bool:
 
 
 class _Moments(torch.autograd.Function):
-    """Mean ``(C,)`` and biased covariance ``(C, C)`` of ``(M, C)`` rows.
+    """Mean ``(C,)`` and biased covariance ``(C, C)`` of ``(M, C)`` rows; the backward is one matrix product.
 
-    The backward is one matrix product: the centring adds nothing (centred rows sum to zero).
+    ``centred=False`` skips the pass that centres the rows (``cov = rows^T rows / M - mean mean^T``),
+    which loses precision when a mean is large against its spread; callers check and redo it centred.
     """
 
     @staticmethod
-    def forward(ctx, rows):
+    def forward(ctx, rows, centred):
         count = rows.shape[0]
         mean = rows.mean(0)
-        centred = rows - mean
-        ctx.save_for_backward(centred)
-        return mean, (centred.t() @ centred).div_(count)
+        if centred:
+            table = rows - mean
+            cov = (table.t() @ table).div_(count)
+        else:
+            table = rows
+            cov = (rows.t() @ rows).div_(count).sub_(torch.outer(mean, mean))
+        ctx.centred = centred
+        ctx.save_for_backward(table, mean)
+        return mean, cov
 
     @staticmethod
     def backward(ctx, grad_mean, grad_cov):
-        (centred,) = ctx.saved_tensors
-        count = centred.shape[0]
+        table, mean = ctx.saved_tensors
+        count = table.shape[0]
         sym = (grad_cov + grad_cov.t()).div_(count)
-        return torch.addmm((grad_mean / count).expand_as(centred), centred, sym)
+        row = grad_mean / count  # d rows = (rows - mean) @ sym + grad_mean / M in both forms
+        if not ctx.centred:
+            row = row - sym @ mean
+        return torch.addmm(row.expand_as(table), table, sym), None
+
+
+def _output_moments(rows: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and biased variance ``(C',)`` of ``rows @ weight^T`` from the moments of ``rows`` ``(M, C)``.
+
+    On CPU the covariance is first taken without centring; if some output's mean is large
+    against its spread (``mean^2 > 99 var``, where that loses digits) it is redone centred.
+    """
+    for centred in (False, True) if rows.device.type == "cpu" else (True,):
+        mean_in, cov = _Moments.apply(rows, centred)
+        mean = weight @ mean_in
+        var = ((weight @ cov) * weight).sum(1).clamp_min(0.0)
+        if centred or not bool((mean.detach().square() > 99.0 * var.detach()).any()):
+            return mean, var
+    raise AssertionError("unreachable")
 
 
 def bn_scale_shift(rows: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
@@ -64,9 +89,7 @@ def _scale_shift(rows: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -
     if uses_batch_stats(bn):
         count = rows.shape[0]
         check_count(count)
-        mean_in, cov = _Moments.apply(rows)
-        mean = weight @ mean_in
-        var = ((weight @ cov) * weight).sum(1).clamp_min(0.0)
+        mean, var = _output_moments(rows, weight)
         if updates_running_stats(bn):
             update_running_stats(bn, mean.detach(), var.detach(), count)
     else:
