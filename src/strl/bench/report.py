@@ -37,29 +37,32 @@ class BenchSettings:
 
 
 def measure_augmentation(batch: int, num_points: int, steps: int, seed: int = 0) -> dict:
-    """Pairs/s of the batched object pipeline (both views in one call) and of the original per-sample one."""
+    """Pairs/s of the batched object pipeline (both views in one call) and of the original per-sample one.
+
+    The two alternate, one batch each per round, so that a change of machine load during the
+    measurement affects both alike.
+    """
     from strl.bench.original_augment import original_object_pipeline
     from strl.transforms import AugmentConfig, augment
 
     raw = example_clouds(batch, num_points, seed, "cpu")
     cfg = AugmentConfig(num_points=num_points, pipeline="object")
     gen = torch.Generator().manual_seed(seed)
-    augment(torch.cat((raw, raw)), cfg, gen)  # warm-up
-    start = time.perf_counter()
-    for _ in range(steps):
-        views = augment(torch.cat((raw, raw)), cfg, gen)
-    ours = batch * steps / (time.perf_counter() - start)
-    assert views.shape == (2 * batch, num_points, 3)
-
     rng = np.random.default_rng(seed)
     clouds = raw.numpy()
-    start = time.perf_counter()
+    augment(torch.cat((raw, raw)), cfg, gen)  # warm-up
+    ours = original = 0.0
     for _ in range(steps):
+        start = time.perf_counter()
+        views = augment(torch.cat((raw, raw)), cfg, gen)
+        ours += time.perf_counter() - start
+        assert views.shape == (2 * batch, num_points, 3)
+        start = time.perf_counter()
         for cloud in clouds:
             original_object_pipeline(cloud, num_points, rng)
             original_object_pipeline(cloud, num_points, rng)
-    original = batch * steps / (time.perf_counter() - start)
-    return {"augment_pairs_per_s": ours, "augment_pairs_per_s_original": original}
+        original += time.perf_counter() - start
+    return {"augment_pairs_per_s": batch * steps / ours, "augment_pairs_per_s_original": batch * steps / original}
 
 
 class _RawPairs(torch.utils.data.Dataset):
