@@ -149,3 +149,18 @@ def test_far_from_zero_inputs_keep_their_variance_in_float32():
     ref = F.relu((y - y.mean(0)) / (y.var(0, unbiased=False) + bn.eps).sqrt()).view(4, 300, 16).amax(1)
     torch.testing.assert_close(out.double(), ref, rtol=1e-3, atol=1e-3)
     torch.testing.assert_close(bn.running_var.double(), 0.9 + 0.1 * y.var(0), rtol=1e-4, atol=1e-4)
+
+
+def test_torch_max_path_agrees_with_the_sign_trick(monkeypatch):
+    import strl.backbones.folded_pointwise as fp
+
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(3, 40, 6, generator=gen, requires_grad=True)
+    w = torch.randn(12, 6, generator=gen, requires_grad=True)
+    max_projection(x, w).sum().backward()
+    grads = (x.grad.clone(), w.grad.clone())
+    x.grad = w.grad = None
+    monkeypatch.setattr(fp, "SIGN_TRICK_MAX_POINTS", 0)  # the GPU path: torch.max with indices
+    max_projection(x, w).sum().backward()
+    torch.testing.assert_close(x.grad, grads[0])
+    torch.testing.assert_close(w.grad, grads[1])

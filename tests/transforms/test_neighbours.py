@@ -103,3 +103,14 @@ def test_kd_tree_query_shapes_and_thread_limit(tree_library):
     with _tree_threads():
         assert torch.get_num_threads() == threads
     assert torch.get_num_threads() == threads
+
+
+def test_tree_search_far_from_the_origin_in_float32(tree_library):
+    g = torch.Generator().manual_seed(5)
+    points = (torch.randn(2, 400, 3, generator=g) + 1.0e4).float()
+    mask = torch.ones(2, 400, dtype=torch.bool)
+    centre = torch.randint(0, 400, (2, 150), generator=g)
+    needed = torch.ones(2, 150, dtype=torch.bool)
+    found = nearest_valid(points, mask, centre, needed, 8, "tree")
+    ref = reference(points, mask, centre, 8)
+    assert torch.equal(found.sort(dim=-1).values, ref.sort(dim=-1).values)

@@ -33,6 +33,12 @@ def update_running_stats(bn: nn.modules.batchnorm._BatchNorm, mean: torch.Tensor
         bn.running_var.mul_(1.0 - factor).add_(unbiased.to(bn.running_var.dtype), alpha=factor)
 
 
+def bn_scale(bn: nn.modules.batchnorm._BatchNorm, var: torch.Tensor) -> torch.Tensor:
+    """The per-channel factor ``weight / sqrt(var + eps)`` of ``bn`` for variance ``var`` ``(C,)``."""
+    scale = torch.rsqrt(var + bn.eps)
+    return scale if bn.weight is None else scale * bn.weight
+
+
 def check_count(count: int) -> None:
     """BatchNorm's refusal to train on one value per channel."""
     if count <= 1:

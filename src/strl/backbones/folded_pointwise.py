@@ -3,7 +3,7 @@
 PointNet's last layer keeps only the max over points. For ``y = x W^T`` over all ``M = B*N``
 points, the batch mean and biased variance of ``y`` follow from the mean ``m`` and covariance
 ``S`` of the *input* rows: ``mean_y = W m`` and ``var_y = diag(W S W^T)`` (gradients through the
-statistics flow via ``m`` and ``S``, the ``(C, C)`` Gram matrix of the centred rows). BatchNorm is
+statistics flow via ``m`` and ``S``, from a ``(C, C)`` Gram matrix of the rows). BatchNorm is
 then a per-channel affine map ``y * scale + shift``, and ``max_n ReLU(y_n * scale + shift)`` is the
 activation of ``max_n y_n`` (or ``min_n`` where ``scale < 0``): ``y`` is computed a block of clouds
 at a time and reduced at once; the backward sends each gradient to the one point that gave the max
@@ -17,10 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from strl.backbones.batchnorm_stats import check_count, update_running_stats, updates_running_stats, uses_batch_stats
+from strl.backbones.batchnorm_stats import bn_scale, check_count, update_running_stats, updates_running_stats, uses_batch_stats
 
 #: Entries of ``y`` one block of :func:`max_projection` holds on CPU (about 8 MB in fp32).
 CPU_BLOCK_ENTRIES = 1 << 21
+#: Up to this many points per cloud, CPU blocks find the max's row with :func:`_argmax_rows`
+#: (row numbers stay exact in fp32); beyond it, and on GPU, with ``torch.max``.
+SIGN_TRICK_MAX_POINTS = 1 << 22
 
 
 def can_fold(bn: nn.Module) -> bool:
@@ -60,19 +63,22 @@ class _Moments(torch.autograd.Function):
         return torch.addmm(row.expand_as(table), table, sym), None
 
 
+def _projected_moments(rows: torch.Tensor, weight: torch.Tensor, centred: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    mean_in, cov = _Moments.apply(rows, centred)
+    return weight @ mean_in, ((weight @ cov) * weight).sum(1).clamp_min(0.0)
+
+
 def _output_moments(rows: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and biased variance ``(C',)`` of ``rows @ weight^T`` from the moments of ``rows`` ``(M, C)``.
 
     On CPU the covariance is first taken without centring; if some output's mean is large
     against its spread (``mean^2 > 99 var``, where that loses digits) it is redone centred.
     """
-    for centred in (False, True) if rows.device.type == "cpu" else (True,):
-        mean_in, cov = _Moments.apply(rows, centred)
-        mean = weight @ mean_in
-        var = ((weight @ cov) * weight).sum(1).clamp_min(0.0)
-        if centred or not bool((mean.detach().square() > 99.0 * var.detach()).any()):
+    if rows.device.type == "cpu":
+        mean, var = _projected_moments(rows, weight, centred=False)
+        if not bool((mean.detach().square() > 99.0 * var.detach()).any()):
             return mean, var
-    raise AssertionError("unreachable")
+    return _projected_moments(rows, weight, centred=True)
 
 
 def bn_scale_shift(rows: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,9 +100,7 @@ def _scale_shift(rows: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -
             update_running_stats(bn, mean.detach(), var.detach(), count)
     else:
         mean, var = bn.running_mean, bn.running_var
-    scale = torch.rsqrt(var + bn.eps)
-    if bn.weight is not None:
-        scale = scale * bn.weight
+    scale = bn_scale(bn, var)
     shift = -mean * scale
     if bn.bias is not None:
         shift = shift + bn.bias
@@ -129,7 +133,7 @@ class _MaxProjection(torch.autograd.Function):
         step = _block_clouds(b, n, c_out, x.device)
         top = x.new_empty(b, c_out)
         rows = torch.empty(b, c_out, dtype=torch.long, device=x.device) if track else None
-        exact_trick = x.device.type == "cpu" and n < (1 << 22)  # row numbers exact in fp32
+        sign_trick = x.device.type == "cpu" and n <= SIGN_TRICK_MAX_POINTS
         buf = x.new_empty(step, n, c_out)
         numbered = torch.arange(n, dtype=x.dtype, device=x.device).view(1, n, 1)
         for start in range(0, b, step):
@@ -137,7 +141,7 @@ class _MaxProjection(torch.autograd.Function):
             y = torch.matmul(x[start:stop], weight.t(), out=buf[: stop - start])
             if not track:
                 torch.amax(y, 1, out=top[start:stop])
-            elif exact_trick:
+            elif sign_trick:
                 torch.amax(y, 1, out=top[start:stop])
                 rows[start:stop] = _argmax_rows(y, top[start:stop], numbered)
             else:

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from strl.backbones.batchnorm_stats import check_count, update_running_stats, updates_running_stats, uses_batch_stats
+from strl.backbones.batchnorm_stats import bn_scale, check_count, update_running_stats, updates_running_stats, uses_batch_stats
 
 
 # ----------------------------------------------------------------------------- k nearest neighbours
@@ -275,9 +275,7 @@ def _batchnorm_lrelu_max(p: torch.Tensor, q: torch.Tensor, graph: NeighbourGraph
     else:
         var = bn.running_var
         q = q - bn.running_mean
-    scale = torch.rsqrt(var + bn.eps)
-    if bn.weight is not None:
-        scale = scale * bn.weight
+    scale = bn_scale(bn, var)
     flip = (scale < 0).detach()
     if bool(flip.any()):
         sign = 1.0 - 2.0 * flip.to(p.dtype)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-try:  # about twice as fast as cKDTree for these queries; optional
+try:  # about twice as fast as cKDTree for these queries; scipy remains the fallback
     from pykdtree.kdtree import KDTree as _FastKDTree
 except ImportError:  # pragma: no cover - depends on the installation
     _FastKDTree = None
@@ -74,9 +74,10 @@ def kd_tree_query(data: np.ndarray, queries: np.ndarray, k: int) -> torch.Tensor
     Uses pykdtree when installed (its threads: see :func:`_tree_threads`), else scipy's
     ``cKDTree`` on torch's thread count. Requires ``k <= n``.
     """
-    if _FastKDTree is not None:
-        queries = np.ascontiguousarray(queries, dtype=data.dtype)
-        _, idx = _FastKDTree(np.ascontiguousarray(data)).query(queries, k=k)
+    if _FastKDTree is not None:  # it computes in the data's precision: centre the cloud first
+        centre = data.mean(axis=0)
+        queries = np.ascontiguousarray(queries - centre, dtype=data.dtype)
+        _, idx = _FastKDTree(np.ascontiguousarray(data - centre)).query(queries, k=k)
         idx = idx.astype(np.int64)
     else:
         _, idx = cKDTree(data).query(queries, k=k, workers=max(1, torch.get_num_threads()))
