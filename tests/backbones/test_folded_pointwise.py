@@ -127,13 +127,18 @@ def test_momentum_none_is_a_cumulative_average():
     assert int(ours.bn5.num_batches_tracked) == 3
 
 
-@pytest.mark.parametrize("centred", [False, True])
-def test_moments_gradient(centred):
-    from strl.backbones.folded_pointwise import _Moments
+@pytest.mark.parametrize("offset,centred", [(0.0, False), (50.0, True)])
+def test_moments_and_max_gradient(offset, centred):
+    from strl.backbones.folded_pointwise import _input_moments, _MomentsAndMax
 
-    rows = torch.randn(9, 4, dtype=torch.float64, requires_grad=True)
-    torch.autograd.gradcheck(lambda r: _Moments.apply(r, centred), (rows,))
-    mean, cov = _Moments.apply(rows, centred)
+    gen = torch.Generator().manual_seed(5)
+    x = (torch.randn(3, 6, 4, dtype=torch.float64, generator=gen) + offset).requires_grad_()
+    w = torch.randn(5, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    rows = x.detach().reshape(18, 4)
+    assert _input_moments(rows, w.detach())[3] is centred  # far from zero: redone from centred rows
+    torch.autograd.gradcheck(lambda a, b: _MomentsAndMax.apply(a, b, True, True), (x, w))
+    top, mean, cov = _MomentsAndMax.apply(x, w, True, True)
+    torch.testing.assert_close(top, (x @ w.t()).amax(1))
     torch.testing.assert_close(mean, rows.mean(0))
     torch.testing.assert_close(cov, torch.cov(rows.t(), correction=0))
 
@@ -151,7 +156,7 @@ def test_far_from_zero_inputs_keep_their_variance_in_float32():
     torch.testing.assert_close(bn.running_var.double(), 0.9 + 0.1 * y.var(0), rtol=1e-4, atol=1e-4)
 
 
-def test_torch_max_path_agrees_with_the_sign_trick(monkeypatch):
+def test_torch_max_path_agrees_with_the_float_point_numbers(monkeypatch):
     import strl.backbones.folded_pointwise as fp
 
     gen = torch.Generator().manual_seed(4)
@@ -160,7 +165,7 @@ def test_torch_max_path_agrees_with_the_sign_trick(monkeypatch):
     max_projection(x, w).sum().backward()
     grads = (x.grad.clone(), w.grad.clone())
     x.grad = w.grad = None
-    monkeypatch.setattr(fp, "SIGN_TRICK_MAX_POINTS", 0)  # the GPU path: torch.max with indices
+    monkeypatch.setattr(fp, "FLOAT_ROWS_MAX_POINTS", 0)  # the GPU path: torch.max with indices
     max_projection(x, w).sum().backward()
     torch.testing.assert_close(x.grad, grads[0])
     torch.testing.assert_close(w.grad, grads[1])

@@ -5,7 +5,7 @@ points, the batch mean and biased variance of ``y`` follow from the mean ``m`` a
 ``S`` of the *input* rows: ``mean_y = W m`` and ``var_y = diag(W S W^T)`` (gradients through the
 statistics flow via ``m`` and ``S``, from a ``(C, C)`` Gram matrix of the rows). BatchNorm is
 then a per-channel affine map ``y * scale + shift``, and ``max_n ReLU(y_n * scale + shift)`` is the
-activation of ``max_n y_n`` (or ``min_n`` where ``scale < 0``): ``y`` is computed a block of clouds
+activation of ``max_n y_n`` (or ``min_n`` where BN's weight is negative): ``y`` is computed a block of clouds
 at a time and reduced at once; the backward sends each gradient to the one point that gave the max
 (as max pooling does; the last one among exact ties) instead of through a dense ``(M, C')``
 gradient. Running statistics are updated as ``nn.BatchNorm1d`` does.
@@ -19,11 +19,11 @@ from torch import nn
 
 from strl.backbones.batchnorm_stats import bn_scale, check_count, update_running_stats, updates_running_stats, uses_batch_stats
 
-#: Entries of ``y`` one block of :func:`max_projection` holds on CPU (about 8 MB in fp32).
+#: Entries of ``y`` one block of :func:`_max_over_points` holds on CPU (about 8 MB in fp32).
 CPU_BLOCK_ENTRIES = 1 << 21
-#: Up to this many points per cloud, CPU blocks find the max's row with :func:`_argmax_rows`
-#: (row numbers stay exact in fp32); beyond it, and on GPU, with ``torch.max``.
-SIGN_TRICK_MAX_POINTS = 1 << 22
+#: Up to this many points per cloud, CPU blocks find the max's point with :func:`_last_max_rows`
+#: (point numbers stay exact in fp32); beyond it, and on GPU, with ``torch.max``.
+FLOAT_ROWS_MAX_POINTS = 1 << 24
 
 
 def can_fold(bn: nn.Module) -> bool:
@@ -31,80 +31,37 @@ def can_fold(bn: nn.Module) -> bool:
     return type(bn) is nn.BatchNorm1d
 
 
-class _Moments(torch.autograd.Function):
-    """Mean ``(C,)`` and biased covariance ``(C, C)`` of ``(M, C)`` rows; the backward is one matrix product.
+def _input_moments(rows: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+    """Mean ``(C,)`` and biased covariance ``(C, C)`` of ``(M, C)`` rows, the table they came from, and whether it was centred.
 
-    ``centred=False`` skips the pass that centres the rows (``cov = rows^T rows / M - mean mean^T``),
-    which loses precision when a mean is large against its spread; callers check and redo it centred.
+    On CPU the covariance is first taken without centring (``rows^T rows / M - mean mean^T``); if
+    an output of ``rows @ weight^T`` has a mean large against its spread (``mean^2 > 99 var``, where
+    that loses digits) it is redone from centred rows.
     """
-
-    @staticmethod
-    def forward(ctx, rows, centred):
-        count = rows.shape[0]
-        mean = rows.mean(0)
-        if centred:
-            table = rows - mean
-            cov = (table.t() @ table).div_(count)
-        else:
-            table = rows
-            cov = (rows.t() @ rows).div_(count).sub_(torch.outer(mean, mean))
-        ctx.centred = centred
-        ctx.save_for_backward(table, mean)
-        return mean, cov
-
-    @staticmethod
-    def backward(ctx, grad_mean, grad_cov):
-        table, mean = ctx.saved_tensors
-        count = table.shape[0]
-        sym = (grad_cov + grad_cov.t()).div_(count)
-        row = grad_mean / count  # d rows = (rows - mean) @ sym + grad_mean / M in both forms
-        if not ctx.centred:
-            row = row - sym @ mean
-        return torch.addmm(row.expand_as(table), table, sym), None
-
-
-def _projected_moments(rows: torch.Tensor, weight: torch.Tensor, centred: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    mean_in, cov = _Moments.apply(rows, centred)
-    return weight @ mean_in, ((weight @ cov) * weight).sum(1).clamp_min(0.0)
-
-
-def _output_moments(rows: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and biased variance ``(C',)`` of ``rows @ weight^T`` from the moments of ``rows`` ``(M, C)``.
-
-    On CPU the covariance is first taken without centring; if some output's mean is large
-    against its spread (``mean^2 > 99 var``, where that loses digits) it is redone centred.
-    """
+    count = rows.shape[0]
+    mean = rows.mean(0)
     if rows.device.type == "cpu":
-        mean, var = _projected_moments(rows, weight, centred=False)
-        if not bool((mean.detach().square() > 99.0 * var.detach()).any()):
-            return mean, var
-    return _projected_moments(rows, weight, centred=True)
+        cov = (rows.t() @ rows).div_(count).sub_(torch.outer(mean, mean))
+        mean_out, var_out = _projected(mean, cov, weight)
+        if not bool((mean_out.square() > 99.0 * var_out).any()):
+            return rows, mean, cov, False
+    table = rows - mean
+    return table, mean, (table.t() @ table).div_(count), True
 
 
-def bn_scale_shift(rows: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
-    """``BN(rows @ weight^T) = (rows @ weight^T) * scale + shift``: rows ``(M, C)``, weight ``(C', C)`` -> two ``(C',)``.
-
-    Uses (and updates) the statistics exactly when ``bn`` would; they are computed in the
-    weight's precision, outside autocast.
-    """
-    with torch.autocast(rows.device.type, enabled=False):
-        return _scale_shift(rows.to(weight.dtype), weight, bn)
+def _projected(mean: torch.Tensor, cov: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and variance ``(C',)`` of ``rows @ weight^T`` from the mean ``(C,)`` and covariance ``(C, C)`` of the rows."""
+    return weight @ mean, ((weight @ cov) * weight).sum(1).clamp_min(0.0)
 
 
-def _scale_shift(rows: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
-    if uses_batch_stats(bn):
-        count = rows.shape[0]
-        check_count(count)
-        mean, var = _output_moments(rows, weight)
-        if updates_running_stats(bn):
-            update_running_stats(bn, mean.detach(), var.detach(), count)
-    else:
-        mean, var = bn.running_mean, bn.running_var
-    scale = bn_scale(bn, var)
-    shift = -mean * scale
-    if bn.bias is not None:
-        shift = shift + bn.bias
-    return scale, shift
+def _moments_grad(table, mean, grad_mean, grad_cov, centred: bool) -> torch.Tensor:
+    """Gradient ``(M, C)`` on the rows from those on their mean and covariance: one matrix product."""
+    count = table.shape[0]
+    sym = (grad_cov + grad_cov.t()).div_(count)
+    row = grad_mean / count  # d rows = (rows - mean) @ sym + grad_mean / M in both forms
+    if not centred:
+        row = row - sym @ mean
+    return torch.addmm(row.expand_as(table), table, sym)
 
 
 def _block_clouds(b: int, n: int, c_out: int, device: torch.device) -> int:
@@ -114,69 +71,100 @@ def _block_clouds(b: int, n: int, c_out: int, device: torch.device) -> int:
     return max(1, min(b, CPU_BLOCK_ENTRIES // max(1, n * c_out)))
 
 
-def _argmax_rows(y: torch.Tensor, top: torch.Tensor, numbered: torch.Tensor) -> torch.Tensor:
-    """Row of the max of each column of ``y`` ``(c, N, C')`` given its max ``top`` ``(c, C')``; ``y`` is overwritten.
+def _last_max_rows(y: torch.Tensor, top: torch.Tensor, numbered: torch.Tensor) -> torch.Tensor:
+    """Point of the max of each row of ``y`` ``(c, C', N)`` given the max ``top`` ``(c, C')``; ``y`` is overwritten.
 
-    Floating point only (faster than ``max`` with indices on CPU): ``sign(y - top)`` is 0 at the
-    max and -1 elsewhere, so ``amax_n (n + (N + 1) * sign)`` is the last row holding the max.
+    Floating point only (faster than ``max`` with indices on CPU): ``y == top`` is 1 at the max
+    and 0 elsewhere, so ``amax_n ((n + 1) * (y_n == top))`` is one more than the last point
+    holding the max. ``numbered`` is ``(1, 1, N)``: ``1, ..., N``.
     """
-    y.sub_(top.unsqueeze(1)).sign_()
-    torch.add(numbered, y, alpha=y.shape[1] + 1, out=y)
-    return y.amax(1).long()
+    y.eq_(top.unsqueeze(2)).mul_(numbered)
+    return y.amax(2).long().sub_(1)
 
 
-class _MaxProjection(torch.autograd.Function):
+def _max_over_points(x: torch.Tensor, weight: torch.Tensor, track: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Max ``(B, C')`` over points of ``x @ weight^T`` and, with ``track``, the last point ``(B, C')`` holding it."""
+    b, n, _ = x.shape
+    c_out = weight.shape[0]
+    step = _block_clouds(b, n, c_out, x.device)
+    top = x.new_empty(b, c_out)
+    rows = torch.empty(b, c_out, dtype=torch.long, device=x.device) if track else None
+    float_rows = x.device.type == "cpu" and n <= FLOAT_ROWS_MAX_POINTS
+    buf = x.new_empty(step, c_out, n)  # (clouds, C', N): the max runs along contiguous memory
+    numbered = torch.arange(1, n + 1, dtype=x.dtype, device=x.device).view(1, 1, n)
+    for start in range(0, b, step):
+        stop = min(start + step, b)
+        y = torch.matmul(weight, x[start:stop].transpose(1, 2), out=buf[: stop - start])
+        if not track:
+            torch.amax(y, 2, out=top[start:stop])
+        elif float_rows:
+            torch.amax(y, 2, out=top[start:stop])
+            rows[start:stop] = _last_max_rows(y, top[start:stop], numbered)
+        else:
+            torch.max(y, 2, out=(top[start:stop], rows[start:stop]))
+    return top, rows
+
+
+class _MomentsAndMax(torch.autograd.Function):
+    """``(B, N, C), (C', C)`` -> ``max_n x_n . w_c`` ``(B, C')`` and, with ``moments``, the mean ``(C,)``
+    and covariance ``(C, C)`` of all ``B*N`` rows (else empty): one backward for both, so the
+    sparse gradient of the max lands in the dense one of the moments."""
+
     @staticmethod
-    def forward(ctx, x, weight, track):
-        b, n, _ = x.shape
-        c_out = weight.shape[0]
-        step = _block_clouds(b, n, c_out, x.device)
-        top = x.new_empty(b, c_out)
-        rows = torch.empty(b, c_out, dtype=torch.long, device=x.device) if track else None
-        sign_trick = x.device.type == "cpu" and n <= SIGN_TRICK_MAX_POINTS
-        buf = x.new_empty(step, n, c_out)
-        numbered = torch.arange(n, dtype=x.dtype, device=x.device).view(1, n, 1)
-        for start in range(0, b, step):
-            stop = min(start + step, b)
-            y = torch.matmul(x[start:stop], weight.t(), out=buf[: stop - start])
-            if not track:
-                torch.amax(y, 1, out=top[start:stop])
-            elif sign_trick:
-                torch.amax(y, 1, out=top[start:stop])
-                rows[start:stop] = _argmax_rows(y, top[start:stop], numbered)
-            else:
-                torch.max(y, 1, out=(top[start:stop], rows[start:stop]))
+    def forward(ctx, x, weight, moments, track):
+        b, n, c = x.shape
+        top, rows = _max_over_points(x, weight, track)
+        table, mean, cov = None, x.new_empty(0), x.new_empty(0)
+        if moments:
+            table, mean, cov, ctx.centred = _input_moments(x.reshape(b * n, c), weight)
+        ctx.moments = moments
         if track:
-            ctx.save_for_backward(x, weight, rows)
-        return top
+            ctx.save_for_backward(x, weight, rows, table, mean)
+        return top, mean, cov
 
     @staticmethod
-    def backward(ctx, grad):
-        x, weight, rows = ctx.saved_tensors
-        b, c_out, c_in = x.shape[0], weight.shape[0], x.shape[2]
-        where = rows.unsqueeze(-1).expand(b, c_out, c_in)
+    def backward(ctx, grad_top, grad_mean, grad_cov):
+        x, weight, rows, table, mean = ctx.saved_tensors
+        b, n, c = x.shape
+        picked = (rows + torch.arange(0, b * n, n, device=x.device).unsqueeze(1)).flatten()  # (B*C',) flat rows
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_x = torch.zeros_like(x).scatter_add_(1, where, grad.unsqueeze(-1) * weight)
+            grad_x = _moments_grad(table, mean, grad_mean, grad_cov, ctx.centred) if ctx.moments else torch.zeros(b * n, c, dtype=x.dtype, device=x.device)
+            grad_x = grad_x.index_add_(0, picked, (grad_top.unsqueeze(-1) * weight).flatten(0, 1)).view(b, n, c)
         if ctx.needs_input_grad[1]:
-            grad_w = torch.einsum("bc,bci->ci", grad, torch.gather(x, 1, where))
-        return grad_x, grad_w, None
+            grad_w = torch.einsum("bo,boc->oc", grad_top, x.reshape(b * n, c).index_select(0, picked).view(b, -1, c))
+        return grad_x, grad_w, None, None
 
 
 def max_projection(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """``max_n x_n . w_c`` per cloud and row of ``weight``: ``(B, N, C), (C', C) -> (B, C')``, ``(B, N, C')`` never stored."""
     track = torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
     with torch.autocast(x.device.type, enabled=False):
-        return _MaxProjection.apply(x.to(weight.dtype), weight, track)
+        return _MomentsAndMax.apply(x.to(weight.dtype), weight, False, track)[0]
 
 
 def max_linear_bn_relu(x: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -> torch.Tensor:
     """``max_n ReLU(BN(x_n @ weight^T))``: ``(B, N, C)``, weight ``(C', C)`` -> ``(B, C')``.
 
-    BatchNorm statistics are over all ``B*N`` points, as for the unpooled layer.
+    BatchNorm statistics are over all ``B*N`` points, as for the unpooled layer, computed (and
+    used, and the running ones updated) exactly when ``bn`` would, in the weight's precision.
     """
     b, n, c = x.shape
-    scale, shift = bn_scale_shift(x.reshape(b * n, c), weight, bn)
-    sign = torch.where(scale < 0, -1.0, 1.0).to(weight.dtype).detach()
-    extreme = max_projection(x, weight * sign.unsqueeze(1)) * sign  # max_n y_n, or min_n where scale < 0
-    return F.relu(torch.addcmul(shift, extreme, scale))
+    batch_stats = uses_batch_stats(bn)
+    if batch_stats:
+        check_count(b * n)
+    # BN(y) grows with y where BN's weight is >= 0, else shrinks: keep max_n y_n there, min_n y_n here
+    sign = torch.ones_like(weight[:, 0]) if bn.weight is None else torch.where(bn.weight.detach() < 0, -1.0, 1.0).to(weight.dtype)
+    with torch.autocast(x.device.type, enabled=False):
+        x = x.to(weight.dtype)
+        track = torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
+        top, mean_in, cov_in = _MomentsAndMax.apply(x, weight * sign.unsqueeze(1), batch_stats, track)
+        if batch_stats:
+            mean, var = _projected(mean_in, cov_in, weight)
+            if updates_running_stats(bn):
+                update_running_stats(bn, mean.detach(), var.detach(), b * n)
+        else:
+            mean, var = bn.running_mean, bn.running_var
+        scale = bn_scale(bn, var)
+        shift = -mean * scale if bn.bias is None else bn.bias - mean * scale
+        return F.relu(torch.addcmul(shift, top * sign, scale))
