@@ -132,7 +132,7 @@ class _MomentsAndMax(torch.autograd.Function):
             grad_x = _moments_grad(table, mean, grad_mean, grad_cov, ctx.centred) if ctx.moments else torch.zeros(b * n, c, dtype=x.dtype, device=x.device)
             grad_x = grad_x.index_add_(0, picked, (grad_top.unsqueeze(-1) * weight).flatten(0, 1)).view(b, n, c)
         if ctx.needs_input_grad[1]:
-            grad_w = torch.einsum("bo,boc->oc", grad_top, x.reshape(b * n, c).index_select(0, picked).view(b, -1, c))
+            grad_w = (grad_top.unsqueeze(-1) * x.reshape(b * n, c).index_select(0, picked).view(b, -1, c)).sum(0)
         return grad_x, grad_w, None, None
 
 
