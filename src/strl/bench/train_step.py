@@ -37,7 +37,7 @@ class StepSettings:
     device: str = "cpu"
     compile: bool = False  # torch.compile the encoders (strl only)
     batched_views: bool = False  # strl only: both views in one forward (BatchNorm then sees 2B samples)
-    flop_batch: int = 2  # batch size of the FLOP count (FLOPs grow linearly with it)
+    flop_batch: int = 2  # the FLOPs are counted at this batch size and twice it
     seed: int = 0
 
 
@@ -186,16 +186,28 @@ class _OriginalRunner:
         return self.model.encode(points)
 
 
-def flops_per_sample(runner, s: StepSettings) -> float:
-    """Forward + backward FLOPs of one training step per pair (``FlopCounterMode``, batch ``flop_batch``)."""
-    n = max(2, s.flop_batch)
-    a = example_clouds(n, s.num_points, s.seed + 10, s.device)
-    b = example_clouds(n, s.num_points, s.seed + 11, s.device)
+def _step_flops(runner, s: StepSettings, batch: int) -> float:
+    a = example_clouds(batch, s.num_points, s.seed + 10, s.device)
+    b = example_clouds(batch, s.num_points, s.seed + 11, s.device)
     counter = FlopCounterMode(display=False)
     with counter:
         runner.loss(a, b).backward()
     runner.zero_grad()
-    return counter.get_total_flops() / n
+    return float(counter.get_total_flops())
+
+
+def flops_per_sample(runner, s: StepSettings) -> float:
+    """Forward + backward FLOPs per pair of one training step at batch ``s.batch_size`` (``FlopCounterMode``).
+
+    A step's FLOPs are ``per_batch + per_pair * B`` (e.g. BatchNorm statistics from a Gram matrix
+    cost the same at any batch size), so they are counted at batches ``n`` and ``2n``
+    (``n = flop_batch``) and extrapolated to the step's batch size.
+    """
+    n = max(2, s.flop_batch)
+    small, large = _step_flops(runner, s, n), _step_flops(runner, s, 2 * n)
+    per_pair = (large - small) / n
+    per_batch = small - per_pair * n
+    return per_pair + per_batch / s.batch_size
 
 
 def measure(s: StepSettings) -> dict:
