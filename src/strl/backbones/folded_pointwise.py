@@ -130,7 +130,10 @@ class _MomentsAndMax(torch.autograd.Function):
         picked = (rows + torch.arange(0, b * n, n, device=x.device).unsqueeze(1)).flatten()  # (B*C',) flat rows
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_x = _moments_grad(table, mean, grad_mean, grad_cov, ctx.centred) if ctx.moments else torch.zeros(b * n, c, dtype=x.dtype, device=x.device)
+            if ctx.moments:
+                grad_x = _moments_grad(table, mean, grad_mean, grad_cov, ctx.centred)
+            else:
+                grad_x = torch.zeros(b * n, c, dtype=x.dtype, device=x.device)
             grad_x = grad_x.index_add_(0, picked, (grad_top.unsqueeze(-1) * weight).flatten(0, 1)).view(b, n, c)
         if ctx.needs_input_grad[1]:
             grad_w = (grad_top.unsqueeze(-1) * x.reshape(b * n, c).index_select(0, picked).view(b, -1, c)).sum(0)
