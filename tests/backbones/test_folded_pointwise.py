@@ -105,7 +105,7 @@ def test_exact_ties_send_the_gradient_to_one_point():
     x = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]], requires_grad=True)
     w = torch.tensor([[1.0, 0.0]])
     max_projection(x, w).sum().backward()
-    assert x.grad[0, :, 0].tolist() in ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+    assert x.grad[0, :, 0].tolist() == [0.0, 1.0, 0.0]  # on CPU, the last of the tied points
 
 
 def test_folded_layer_refuses_one_value_per_channel_in_training():

@@ -5,10 +5,11 @@ points, the batch mean and biased variance of ``y`` follow from the mean ``m`` a
 ``S`` of the *input* rows: ``mean_y = W m`` and ``var_y = diag(W S W^T)`` (gradients through the
 statistics flow via ``m`` and ``S``, from a ``(C, C)`` Gram matrix of the rows). BatchNorm is
 then a per-channel affine map ``y * scale + shift``, and ``max_n ReLU(y_n * scale + shift)`` is the
-activation of ``max_n y_n`` (or ``min_n`` where BN's weight is negative): ``y`` is computed a block of clouds
-at a time and reduced at once; the backward sends each gradient to the one point that gave the max
-(as max pooling does; the last one among exact ties) instead of through a dense ``(M, C')``
-gradient. Running statistics are updated as ``nn.BatchNorm1d`` does.
+activation of ``max_n y_n`` (or ``min_n`` where BN's weight is negative): ``y`` is computed a block
+of clouds at a time and reduced at once; the backward sends each gradient to the one point that
+gave the max (as max pooling does; among exact ties, the last one on CPU) instead of through a
+dense ``(M, C')`` gradient, adding it into the dense ``(M, C)`` gradient of the statistics.
+Running statistics are updated as ``nn.BatchNorm1d`` does.
 """
 
 from __future__ import annotations
