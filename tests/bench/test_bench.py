@@ -68,6 +68,9 @@ def test_tiny_benchmark_writes_all_fields(tmp_path, capsys):
     equivalent = r["flops_per_sample_original"] * r["train_samples_per_s"] / 1e9
     assert r["train_equivalent_gflops_per_s"] == pytest.approx(equivalent)
     assert r["train_equivalent_fraction_of_matmul"] == pytest.approx(equivalent / r["matmul_gflops_per_s"])
+    assert r["train_precision"] == r["train_precision_original"] == "32-true"
+    assert "matmul_gflops_per_s_bf16" not in r and "train_fraction_of_bf16_matmul" not in r
+    assert "augment_pairs_per_s_device" not in r  # measured on GPUs only
     assert r["settings"]["batch_size"] == 2 and r["settings"]["points"] == 256 and r["settings"]["k"] == 40
     assert r["machine"]["torch_version"] == torch.__version__ and r["machine"]["cpu_model"]
 
@@ -88,3 +91,21 @@ def test_subprocess_measurement_reports_the_child_error():
 
     with pytest.raises(RuntimeError, match="no-such-preset"):
         measure_in_subprocess(StepSettings(preset="no-such-preset", steps=1))
+
+
+def test_device_augmentation_is_timed_on_the_given_device():
+    from strl.bench.report import measure_device_augmentation
+
+    assert measure_device_augmentation(batch=2, num_points=128, steps=1, device="cpu") > 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_benchmark_reports_device_augmentation_and_bf16_ceiling(tmp_path):
+    out = tmp_path / "bench.json"
+    code = bench.run(_args(["--preset", "pointnet-cls", "--device", "cuda", "--batch-size", "4", "--points", "256",
+                            "--steps", "1", "--in-process", "--json", str(out)]))
+    assert code == 0
+    r = json.loads(out.read_text())
+    assert r["augment_pairs_per_s_device"] > 0 and r["matmul_gflops_per_s_bf16"] > r["matmul_gflops_per_s"]
+    assert r["train_precision"] == "bf16-mixed" and r["train_precision_original"] == "32-true"
+    assert r["train_fraction_of_bf16_matmul"] == pytest.approx(r["train_gflops_per_s"] / r["matmul_gflops_per_s_bf16"])

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from strl.bench.machine import describe_machine, matmul_gflops
-from strl.bench.train_step import StepSettings, example_clouds, measure, measure_in_subprocess
+from strl.bench.train_step import StepSettings, example_clouds, measure, measure_in_subprocess, step_precision
 
 
 @dataclass
@@ -34,6 +34,7 @@ class BenchSettings:
     batched_views: bool = False
     original: bool = True
     subprocess: bool = True
+    precision: str = "auto"  # strl's step: auto = as strl pretrain (bf16-mixed on GPU, 32-true on CPU)
 
 
 def measure_augmentation(batch: int, num_points: int, steps: int, seed: int = 0) -> dict:
@@ -43,26 +44,52 @@ def measure_augmentation(batch: int, num_points: int, steps: int, seed: int = 0)
     measurement affects both alike.
     """
     from strl.bench.original_augment import original_object_pipeline
-    from strl.transforms import AugmentConfig, augment
 
     raw = example_clouds(batch, num_points, seed, "cpu")
-    cfg = AugmentConfig(num_points=num_points, pipeline="object")
-    gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     clouds = raw.numpy()
-    augment(torch.cat((raw, raw)), cfg, gen)  # warm-up
+    ours_once = _batched_augmentation(raw, num_points, seed)
+    ours_once()  # warm-up
     ours = original = 0.0
     for _ in range(steps):
-        start = time.perf_counter()
-        views = augment(torch.cat((raw, raw)), cfg, gen)
-        ours += time.perf_counter() - start
-        assert views.shape == (2 * batch, num_points, 3)
+        ours += ours_once()
         start = time.perf_counter()
         for cloud in clouds:
             original_object_pipeline(cloud, num_points, rng)
             original_object_pipeline(cloud, num_points, rng)
         original += time.perf_counter() - start
     return {"augment_pairs_per_s": batch * steps / ours, "augment_pairs_per_s_original": batch * steps / original}
+
+
+def measure_device_augmentation(batch: int, num_points: int, steps: int, device: str, seed: int = 0) -> float:
+    """Pairs/s of the batched object pipeline on ``device`` (as ``strl pretrain`` augments on a GPU)."""
+    once = _batched_augmentation(example_clouds(batch, num_points, seed, device), num_points, seed)
+    once()  # warm-up
+    return batch * steps / sum(once() for _ in range(steps))
+
+
+def _batched_augmentation(raw: torch.Tensor, num_points: int, seed: int):
+    """A function that augments both views of ``raw`` ``(B, M, 3)`` once and returns the seconds it took."""
+    from strl.transforms import AugmentConfig, augment
+
+    cfg = AugmentConfig(num_points=num_points, pipeline="object")
+    gen = torch.Generator(device=raw.device).manual_seed(seed)
+    pair = torch.cat((raw, raw))
+
+    def once() -> float:
+        _sync(raw.device)
+        start = time.perf_counter()
+        views = augment(pair, cfg, gen)
+        _sync(raw.device)
+        assert views.shape == (pair.shape[0], num_points, 3)
+        return time.perf_counter() - start
+
+    return once
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 class _RawPairs(torch.utils.data.Dataset):
@@ -99,7 +126,7 @@ def _train(settings: BenchSettings, impl: str, batch: int, points: int) -> dict:
     step = StepSettings(impl=impl, preset=settings.preset, batch_size=batch, num_points=points, steps=settings.steps,
                         warmup=settings.warmup, threads=settings.threads, device=settings.device,
                         compile=settings.compile and impl == "strl",
-                        batched_views=settings.batched_views and impl == "strl")
+                        batched_views=settings.batched_views and impl == "strl", precision=settings.precision)
     return measure_in_subprocess(step) if settings.subprocess else measure(step)
 
 
@@ -125,17 +152,26 @@ def _run(settings: BenchSettings) -> dict:
                      "sample": "one pair of views"},
         "machine": describe_machine(settings.device, settings.threads),
     }
+    cuda = settings.device.startswith("cuda")
+    bf16 = step_precision(StepSettings(device=settings.device, precision=settings.precision)) == "bf16-mixed"
     ceiling = [matmul_gflops(settings.device)]
+    ceiling_bf16 = [matmul_gflops(settings.device, dtype=torch.bfloat16)] if bf16 else []
     result.update(measure_augmentation(batch, points, max(settings.steps, 1)))
     result["dataloader_pairs_per_s"] = measure_dataloader(batch, points, max(settings.steps, 1), settings.workers)
+    if cuda:
+        result["augment_pairs_per_s_device"] = measure_device_augmentation(batch, points, max(settings.steps, 1), settings.device)
 
     ours = _train(settings, "strl", batch, points)
     original = _train(settings, "original", batch, points) if settings.original else None
     ceiling.append(matmul_gflops(settings.device))
     result["matmul_gflops_per_s"] = max(ceiling)
     result["matmul_gflops_per_s_samples"] = ceiling
+    if bf16:
+        ceiling_bf16.append(matmul_gflops(settings.device, dtype=torch.bfloat16))
+        result["matmul_gflops_per_s_bf16"] = max(ceiling_bf16)
     for suffix, run in (("", ours), ("_original", original)):
         run = run or {}
+        result["train_precision" + suffix] = run.get("precision")
         result["train_samples_per_s" + suffix] = run.get("samples_per_s")
         result["train_step_seconds" + suffix] = run.get("step_seconds")
         result["train_phase_seconds" + suffix] = run.get("phase_seconds")
@@ -144,6 +180,8 @@ def _run(settings: BenchSettings) -> dict:
         result["flops_per_sample" + suffix] = run.get("flops_per_sample")
         result["train_gflops_per_s" + suffix] = run.get("gflops_per_s")
         result["train_fraction_of_matmul" + suffix] = run["gflops_per_s"] / result["matmul_gflops_per_s"] if run else None
+        if bf16 and run:  # a mixed-precision step also against the bf16 ceiling (its products run in both)
+            result["train_fraction_of_bf16_matmul" + suffix] = run["gflops_per_s"] / result["matmul_gflops_per_s_bf16"]
         result["peak_memory_bytes" + suffix] = run.get("peak_memory_bytes")
     result["augment_speedup"] = result["augment_pairs_per_s"] / result["augment_pairs_per_s_original"]
     if original:
@@ -167,9 +205,11 @@ def format_report(r: dict) -> str:
         f"strl bench  preset={s['preset']} backbone={s['backbone']} k={s['k']} batch={s['batch_size']} "
         f"points={s['points']} threads={s['threads']} device={s['device']}",
         f"machine     {m['device_name']}, {m['cpu_cores']} cores, torch {m['torch_version']}, load {num(m['load_average_1min'])}",
-        f"matmul      {num(r['matmul_gflops_per_s'])} GFLOP/s ceiling",
+        f"matmul      {num(r['matmul_gflops_per_s'])} GFLOP/s ceiling"
+        + (f" (fp32), {num(r['matmul_gflops_per_s_bf16'])} (bf16)" if r.get("matmul_gflops_per_s_bf16") else ""),
         f"augment     {num(r['augment_pairs_per_s'])} pairs/s (original {num(r['augment_pairs_per_s_original'])}, "
-        f"x{num(r['augment_speedup'])}); DataLoader {num(r['dataloader_pairs_per_s'])} pairs/s",
+        f"x{num(r['augment_speedup'])}); DataLoader {num(r['dataloader_pairs_per_s'])} pairs/s"
+        + (f"; on {s['device']} {num(r['augment_pairs_per_s_device'])} pairs/s" if r.get("augment_pairs_per_s_device") else ""),
         f"train       {num(r['train_samples_per_s'])} pairs/s (original {num(r['train_samples_per_s_original'])}, "
         f"x{num(r.get('train_speedup'))})",
     ]
@@ -177,10 +217,12 @@ def format_report(r: dict) -> str:
         phases = r["train_phase_seconds" + suffix]
         if phases:
             split = ", ".join(f"{k} {v:.3g}s" for k, v in phases.items())
-            lines.append(f"  {name:9s} step {num(r['train_step_seconds' + suffix])}s: {split}; "
+            bf16 = r.get("train_fraction_of_bf16_matmul" + suffix)
+            lines.append(f"  {name:9s} step {num(r['train_step_seconds' + suffix])}s ({r['train_precision' + suffix]}): {split}; "
                          f"{num(r['flops_per_sample' + suffix], '{:.4g}')} FLOP/pair, "
                          f"{num(r['train_gflops_per_s' + suffix])} GFLOP/s "
-                         f"({num(r['train_fraction_of_matmul' + suffix], '{:.1%}')} of matmul), "
+                         f"({num(r['train_fraction_of_matmul' + suffix], '{:.1%}')} of matmul"
+                         + (f", {bf16:.1%} of bf16" if bf16 else "") + "), "
                          f"peak {num((r['peak_memory_bytes' + suffix] or 0) / 2**20, '{:.0f}')} MiB")
     if r.get("train_equivalent_gflops_per_s") is not None:
         lines.append(f"  the original's FLOPs at strl's pace: {num(r['train_equivalent_gflops_per_s'])} GFLOP/s "

@@ -39,6 +39,18 @@ class StepSettings:
     batched_views: bool = False  # strl only: both views in one forward (BatchNorm then sees 2B samples)
     flop_batch: int = 2  # the FLOPs are counted at this batch size and twice it
     seed: int = 0
+    precision: str = "auto"  # strl: "auto" is what strl pretrain uses (bf16-mixed on GPU, else 32-true)
+
+
+def step_precision(s: StepSettings) -> str:
+    """``"bf16-mixed"`` or ``"32-true"``: strl's step as ``strl pretrain`` runs it; the original's always in fp32."""
+    if s.impl != "strl":
+        return "32-true"
+    if s.precision == "auto":
+        return "bf16-mixed" if s.device.startswith("cuda") else "32-true"
+    if s.precision not in ("bf16-mixed", "32-true"):
+        raise ValueError(f"precision must be auto, bf16-mixed or 32-true, got {s.precision!r}")
+    return s.precision
 
 
 def example_clouds(batch: int, points: int, seed: int, device: str) -> torch.Tensor:
@@ -117,15 +129,21 @@ class _StrlRunner:
         self.optimizer = build_optimizer(self.method.trainable_parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum, cfg.lars)
         self.step_count = 0
         self.batched_views = s.batched_views
+        self.device_type = torch.device(s.device).type
+        self.bf16 = step_precision(s) == "bf16-mixed"
+
+    def _cast(self):
+        return torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.bf16)
 
     def loss(self, a, b):
-        if not self.batched_views:
-            return self.method.loss(a, b)[0]
-        from strl.methods.losses import byol_loss
+        with self._cast():
+            if not self.batched_views:
+                return self.method.loss(a, b)[0]
+            from strl.methods.losses import byol_loss
 
-        q_a, q_b = self.method._online(torch.cat((a, b))).chunk(2)
-        z_a, z_b = self.method._target(torch.cat((a, b))).chunk(2)
-        return byol_loss(q_a, z_b) + byol_loss(q_b, z_a)
+            q_a, q_b = self.method._online(torch.cat((a, b))).chunk(2)
+            z_a, z_b = self.method._target(torch.cat((a, b))).chunk(2)
+            return byol_loss(q_a, z_b) + byol_loss(q_b, z_a)
 
     def phases(self, a, b, device):
         timer = _PhaseTimer(device)
@@ -148,7 +166,8 @@ class _StrlRunner:
         return self.method.backbone
 
     def encode(self, points):
-        return self.method.backbone(points)
+        with self._cast():
+            return self.method.backbone(points)
 
 
 class _OriginalRunner:
@@ -259,6 +278,7 @@ def measure(s: StepSettings) -> dict:
         "flops_per_sample": flops,
         "gflops_per_s": flops * s.batch_size / step_seconds / 1e9,
         "keeps_freed_memory": kept,
+        "precision": step_precision(s),
     }
 
 

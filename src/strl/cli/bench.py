@@ -18,6 +18,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batched-views", action="store_true",
                         help="strl's step encodes both views in one forward (BatchNorm then sees 2B samples: "
                              "not the original's statistics; for measurement)")
+    parser.add_argument("--precision", default="auto", choices=("auto", "bf16-mixed", "32-true"),
+                        help="strl's step: auto is what strl pretrain uses (bf16-mixed on GPU, 32-true on CPU); "
+                        "the original's runs in fp32 as its code does")
     parser.add_argument("--skip-original", dest="original", action="store_false", help="do not time the original step")
     parser.add_argument("--in-process", dest="subprocess", action="store_false",
                         help="time the steps in this process (peak memory then covers everything before)")
@@ -49,6 +52,7 @@ def run(args) -> int:
         preset=args.preset, device=args.device, batch_size=args.batch_size, points=args.points,
         threads=args.threads, steps=args.steps, warmup=args.warmup, workers=args.workers,
         compile=args.compile, batched_views=args.batched_views, original=args.original, subprocess=args.subprocess,
+        precision=args.precision,
     )
     result = run_benchmark(settings)
     print(format_report(result))
