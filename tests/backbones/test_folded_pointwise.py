@@ -169,3 +169,33 @@ def test_torch_max_path_agrees_with_the_float_point_numbers(monkeypatch):
     max_projection(x, w).sum().backward()
     torch.testing.assert_close(x.grad, grads[0])
     torch.testing.assert_close(w.grad, grads[1])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("train", [True, False])
+def test_pointnet_on_cuda_matches_cpu_in_float64(train):
+    cpu, _ = _pair()
+    gpu = copy.deepcopy(cpu).cuda()
+    cpu.train(train), gpu.train(train)
+    x = torch.randn(3, 50, 3, dtype=torch.float64) * 2.0 + 1.0
+    out, out_gpu = cpu(x), gpu(x.cuda())
+    torch.testing.assert_close(out_gpu.cpu(), out, rtol=1e-10, atol=1e-10)
+    weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)
+    (out * weights).sum().backward()
+    (out_gpu * weights.cuda()).sum().backward()
+    for (name, p), q in zip(cpu.named_parameters(), gpu.parameters()):
+        torch.testing.assert_close(q.grad.cpu(), p.grad, rtol=1e-8, atol=1e-10, msg=name)
+    for (name, b), c in zip(cpu.named_buffers(), gpu.buffers()):
+        torch.testing.assert_close(c.cpu(), b, rtol=1e-10, atol=1e-12, msg=name)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_pointnet_under_cuda_bf16_autocast_stays_close_to_fp32():
+    torch.manual_seed(8)
+    model = PointNet(emb_dims=256).cuda()
+    x = torch.randn(4, 512, 3, device="cuda")
+    ref = model(x)
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        out = model(x)
+    assert out.dtype == torch.float32  # the folded layer computes its statistics and max in fp32
+    torch.testing.assert_close(out, ref, rtol=5e-2, atol=5e-2)
