@@ -136,8 +136,8 @@ def test_moments_and_max_gradient(offset, centred):
     w = torch.randn(5, 4, dtype=torch.float64, generator=gen, requires_grad=True)
     rows = x.detach().reshape(18, 4)
     assert _input_moments(rows, w.detach())[3] is centred  # far from zero: redone from centred rows
-    torch.autograd.gradcheck(lambda a, b: _MomentsAndMax.apply(a, b, True, True), (x, w))
-    top, mean, cov = _MomentsAndMax.apply(x, w, True, True)
+    torch.autograd.gradcheck(lambda a, b: _MomentsAndMax.apply(a, b, True, True, torch.float64), (x, w))
+    top, mean, cov = _MomentsAndMax.apply(x, w, True, True, torch.float64)
     torch.testing.assert_close(top, (x @ w.t()).amax(1))
     torch.testing.assert_close(mean, rows.mean(0))
     torch.testing.assert_close(cov, torch.cov(rows.t(), correction=0))
@@ -197,5 +197,26 @@ def test_pointnet_under_cuda_bf16_autocast_stays_close_to_fp32():
     ref = model(x)
     with torch.autocast("cuda", dtype=torch.bfloat16):
         out = model(x)
-    assert out.dtype == torch.float32  # the folded layer computes its statistics and max in fp32
+    assert out.dtype == torch.float32  # statistics in fp32, the product in bf16, the result in fp32
     torch.testing.assert_close(out, ref, rtol=5e-2, atol=5e-2)
+
+
+def test_under_autocast_only_the_product_runs_in_low_precision():
+    gen = torch.Generator().manual_seed(9)
+    x = torch.randn(3, 300, 8, generator=gen, requires_grad=True)
+    w = torch.randn(16, 8, generator=gen, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        top = max_projection(x, w)
+    assert top.dtype == torch.float32
+    expected = (x.detach().bfloat16() @ w.detach().bfloat16().t()).amax(1).float()
+    torch.testing.assert_close(top, expected, rtol=0, atol=0)  # one rounding of fp32 sums to bf16
+    top.sum().backward()
+    assert x.grad.dtype == torch.float32 and torch.isfinite(w.grad).all()
+    # the whole encoder under autocast stays close to the original layers under autocast
+    ours, ref = _pair(negative=True)
+    ours, ref = ours.float(), ref.float()
+    pts = torch.randn(2, 200, 3, generator=gen)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, expected = ours(pts), ref(pts.transpose(1, 2))
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, expected.float(), rtol=5e-2, atol=5e-2)

@@ -84,27 +84,40 @@ def _last_max_rows(y: torch.Tensor, top: torch.Tensor, numbered: torch.Tensor) -
     return y.amax(2).long().sub_(1)
 
 
-def _max_over_points(x: torch.Tensor, weight: torch.Tensor, track: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Max ``(B, C')`` over points of ``x @ weight^T`` and, with ``track``, the last point ``(B, C')`` holding it."""
+def _max_over_points(x: torch.Tensor, weight: torch.Tensor, track: bool, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Max ``(B, C')`` over points of ``x @ weight^T`` (the product in ``dtype``) and, with ``track``,
+    the last point ``(B, C')`` holding it."""
     b, n, _ = x.shape
     c_out = weight.shape[0]
     step = _block_clouds(b, n, c_out, x.device)
     top = x.new_empty(b, c_out)
     rows = torch.empty(b, c_out, dtype=torch.long, device=x.device) if track else None
-    float_rows = x.device.type == "cpu" and n <= FLOAT_ROWS_MAX_POINTS
-    buf = x.new_empty(step, c_out, n)  # (clouds, C', N): the max runs along contiguous memory
-    numbered = torch.arange(1, n + 1, dtype=x.dtype, device=x.device).view(1, 1, n)
+    exact = dtype in (torch.float32, torch.float64) and n <= FLOAT_ROWS_MAX_POINTS
+    float_rows = x.device.type == "cpu" and exact
+    weight = weight.to(dtype)
+    buf = x.new_empty(step, c_out, n, dtype=dtype)  # (clouds, C', N): the max runs along contiguous memory
+    numbered = torch.arange(1, n + 1, dtype=dtype, device=x.device).view(1, 1, n)
     for start in range(0, b, step):
         stop = min(start + step, b)
-        y = torch.matmul(weight, x[start:stop].transpose(1, 2), out=buf[: stop - start])
-        if not track:
-            torch.amax(y, 2, out=top[start:stop])
-        elif float_rows:
-            torch.amax(y, 2, out=top[start:stop])
-            rows[start:stop] = _last_max_rows(y, top[start:stop], numbered)
+        y = torch.matmul(weight, x[start:stop].transpose(1, 2).to(dtype), out=buf[: stop - start])
+        if not track or float_rows:
+            top[start:stop] = y.amax(2)
+            if track:
+                rows[start:stop] = _last_max_rows(y, top[start:stop].to(dtype), numbered)
         else:
-            torch.max(y, 2, out=(top[start:stop], rows[start:stop]))
+            top[start:stop], rows[start:stop] = torch.max(y, 2)
     return top, rows
+
+
+def _product_dtype(device_type: str, default: torch.dtype) -> torch.dtype:
+    """The dtype autocast gives matrix products on ``device_type`` now, or ``default`` where it is off."""
+    try:
+        on = torch.is_autocast_enabled(device_type)
+        return torch.get_autocast_dtype(device_type) if on else default
+    except TypeError:  # torch < 2.4 has one switch per device type
+        if device_type == "cpu":
+            return torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else default
+        return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else default
 
 
 class _MomentsAndMax(torch.autograd.Function):
@@ -113,9 +126,9 @@ class _MomentsAndMax(torch.autograd.Function):
     sparse gradient of the max lands in the dense one of the moments."""
 
     @staticmethod
-    def forward(ctx, x, weight, moments, track):
+    def forward(ctx, x, weight, moments, track, dtype):
         b, n, c = x.shape
-        top, rows = _max_over_points(x, weight, track)
+        top, rows = _max_over_points(x, weight, track, dtype)
         table, mean, cov = None, x.new_empty(0), x.new_empty(0)
         if moments:
             table, mean, cov, ctx.centred = _input_moments(x.reshape(b * n, c), weight)
@@ -138,21 +151,27 @@ class _MomentsAndMax(torch.autograd.Function):
             grad_x = grad_x.index_add_(0, picked, (grad_top.unsqueeze(-1) * weight).flatten(0, 1)).view(b, n, c)
         if ctx.needs_input_grad[1]:
             grad_w = (grad_top.unsqueeze(-1) * x.reshape(b * n, c).index_select(0, picked).view(b, -1, c)).sum(0)
-        return grad_x, grad_w, None, None
+        return grad_x, grad_w, None, None, None
 
 
 def max_projection(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """``max_n x_n . w_c`` per cloud and row of ``weight``: ``(B, N, C), (C', C) -> (B, C')``, ``(B, N, C')`` never stored."""
+    """``max_n x_n . w_c`` per cloud and row of ``weight``: ``(B, N, C), (C', C) -> (B, C')``, ``(B, N, C')`` never stored.
+
+    Under autocast the product runs in autocast's dtype (as ``nn.Linear`` would); the result is in
+    the weight's dtype.
+    """
     track = torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
+    dtype = _product_dtype(x.device.type, weight.dtype)
     with torch.autocast(x.device.type, enabled=False):
-        return _MomentsAndMax.apply(x.to(weight.dtype), weight, False, track)[0]
+        return _MomentsAndMax.apply(x.to(weight.dtype), weight, False, track, dtype)[0]
 
 
 def max_linear_bn_relu(x: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d) -> torch.Tensor:
     """``max_n ReLU(BN(x_n @ weight^T))``: ``(B, N, C)``, weight ``(C', C)`` -> ``(B, C')``.
 
     BatchNorm statistics are over all ``B*N`` points, as for the unpooled layer, computed (and
-    used, and the running ones updated) exactly when ``bn`` would, in the weight's precision.
+    used, and the running ones updated) exactly when ``bn`` would, in the weight's precision; under
+    autocast only the ``(B, N, C')`` product runs in autocast's dtype, as ``nn.Conv1d`` would.
     """
     b, n, c = x.shape
     batch_stats = uses_batch_stats(bn)
@@ -160,10 +179,11 @@ def max_linear_bn_relu(x: torch.Tensor, weight: torch.Tensor, bn: nn.BatchNorm1d
         check_count(b * n)
     # BN(y) grows with y where BN's weight is >= 0, else shrinks: keep max_n y_n there, min_n y_n here
     sign = torch.ones_like(weight[:, 0]) if bn.weight is None else torch.where(bn.weight.detach() < 0, -1.0, 1.0).to(weight.dtype)
+    dtype = _product_dtype(x.device.type, weight.dtype)
     with torch.autocast(x.device.type, enabled=False):
         x = x.to(weight.dtype)
         track = torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
-        top, mean_in, cov_in = _MomentsAndMax.apply(x, weight * sign.unsqueeze(1), batch_stats, track)
+        top, mean_in, cov_in = _MomentsAndMax.apply(x, weight * sign.unsqueeze(1), batch_stats, track, dtype)
         if batch_stats:
             mean, var = _projected(mean_in, cov_in, weight)
             if updates_running_stats(bn):
