@@ -218,8 +218,8 @@ def _step_flops(runner, s: StepSettings, batch: int) -> float:
 def flops_per_sample(runner, s: StepSettings) -> float:
     """Forward + backward FLOPs per pair of one training step at batch ``s.batch_size`` (``FlopCounterMode``).
 
-    A step's FLOPs are ``per_batch + per_pair * B`` (e.g. BatchNorm statistics from a Gram matrix
-    cost the same at any batch size), so they are counted at batches ``n`` and ``2n``
+    A step's FLOPs are ``per_batch + per_pair * B`` (e.g. projecting BatchNorm statistics through a
+    layer's weight costs the same at any batch size), so they are counted at batches ``n`` and ``2n``
     (``n = flop_batch``) and extrapolated to the step's batch size.
     """
     n = max(2, s.flop_batch)
