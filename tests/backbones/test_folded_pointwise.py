@@ -32,19 +32,11 @@ def _pair(emb: int = 96, negative: bool = True, seed: int = 0):
 
 
 @pytest.mark.parametrize("train", [True, False])
-def test_pointnet_matches_the_conv_batchnorm_reference_in_float64(train):
+def test_pointnet_matches_the_conv_batchnorm_reference_in_float64(train, assert_same_step):
     ours, ref = _pair()
     ours.train(train), ref.train(train)
     x = torch.randn(3, 50, 3, dtype=torch.float64) * 2.0 + 1.0
-    out = ours(x)
-    expected = ref(x.transpose(1, 2))
-    torch.testing.assert_close(out, expected, rtol=1e-10, atol=1e-10)
-    (out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)).sum().backward()
-    (expected * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)).sum().backward()
-    for (name, p), q in zip(ours.named_parameters(), ref.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, rtol=1e-8, atol=1e-10, msg=name)
-    for (name, buf), other in zip(ours.named_buffers(), ref.buffers()):
-        torch.testing.assert_close(buf, other, rtol=1e-10, atol=1e-12, msg=name)
+    assert_same_step(ours, ref, x, x.transpose(1, 2))
 
 
 def test_point_table_matches_the_reference_features():
@@ -173,20 +165,12 @@ def test_torch_max_path_agrees_with_the_float_point_numbers(monkeypatch):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 @pytest.mark.parametrize("train", [True, False])
-def test_pointnet_on_cuda_matches_cpu_in_float64(train):
+def test_pointnet_on_cuda_matches_cpu_in_float64(train, assert_same_step):
     cpu, _ = _pair()
     gpu = copy.deepcopy(cpu).cuda()
     cpu.train(train), gpu.train(train)
     x = torch.randn(3, 50, 3, dtype=torch.float64) * 2.0 + 1.0
-    out, out_gpu = cpu(x), gpu(x.cuda())
-    torch.testing.assert_close(out_gpu.cpu(), out, rtol=1e-10, atol=1e-10)
-    weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)
-    (out * weights).sum().backward()
-    (out_gpu * weights.cuda()).sum().backward()
-    for (name, p), q in zip(cpu.named_parameters(), gpu.parameters()):
-        torch.testing.assert_close(q.grad.cpu(), p.grad, rtol=1e-8, atol=1e-10, msg=name)
-    for (name, b), c in zip(cpu.named_buffers(), gpu.buffers()):
-        torch.testing.assert_close(c.cpu(), b, rtol=1e-10, atol=1e-12, msg=name)
+    assert_same_step(gpu, cpu, x.cuda(), x)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -195,17 +195,9 @@ def test_fused_layer_keeps_batchnorm_in_fp32_under_autocast():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-def test_dgcnn_on_cuda_matches_cpu_in_float64():
+def test_dgcnn_on_cuda_matches_cpu_in_float64(assert_same_step):
     torch.manual_seed(7)
     cpu = DGCNN(k=8, emb_dims=32).double()
     gpu = copy.deepcopy(cpu).cuda()
     x = torch.randn(2, 64, 3, dtype=torch.float64)
-    out, out_gpu = cpu(x), gpu(x.cuda())
-    torch.testing.assert_close(out_gpu.cpu(), out, rtol=1e-9, atol=1e-9)
-    weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)
-    (out * weights).sum().backward()
-    (out_gpu * weights.cuda()).sum().backward()
-    for (name, p), q in zip(cpu.named_parameters(), gpu.parameters()):
-        torch.testing.assert_close(q.grad.cpu(), p.grad, rtol=1e-7, atol=1e-9, msg=name)
-    for (name, b), c in zip(cpu.named_buffers(), gpu.buffers()):
-        torch.testing.assert_close(c.cpu(), b, msg=name)
+    assert_same_step(gpu, cpu, x.cuda(), x, out_tol=(1e-9, 1e-9), grad_tol=(1e-7, 1e-9), buffer_tol=(1e-7, 1e-7))
