@@ -92,8 +92,7 @@ def _max_over_points(x: torch.Tensor, weight: torch.Tensor, track: bool, dtype: 
     step = _block_clouds(b, n, c_out, x.device)
     top = x.new_empty(b, c_out)
     rows = torch.empty(b, c_out, dtype=torch.long, device=x.device) if track else None
-    exact = dtype in (torch.float32, torch.float64) and n <= FLOAT_ROWS_MAX_POINTS
-    float_rows = x.device.type == "cpu" and exact
+    float_rows = x.device.type == "cpu" and dtype in (torch.float32, torch.float64) and n <= FLOAT_ROWS_MAX_POINTS
     weight = weight.to(dtype)
     buf = x.new_empty(step, c_out, n, dtype=dtype)  # (clouds, C', N): the max runs along contiguous memory
     numbered = torch.arange(1, n + 1, dtype=dtype, device=x.device).view(1, 1, n)
