@@ -43,14 +43,20 @@ def describe_machine(device: str, threads: int) -> dict:
     return info
 
 
+def synchronize(device: str | torch.device) -> None:
+    """Wait for the work queued on ``device`` (a no-op on CPU), so that wall times cover it."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def matmul_gflops(device: str = "cpu", size: int | None = None, repeats: int = 3, dtype: torch.dtype = torch.float32) -> float:
     """Best GFLOP/s of a ``size x size`` matmul (``2 size^3`` FLOPs) in ``dtype`` over ``repeats`` runs.
 
     ``size`` defaults to 8192 on GPU (a 2048 product does not fill a large GPU), 2048 on CPU, and
     1024 for CPU types other than fp32 (without native bf16 units a 2048 product takes minutes).
     """
-    cuda = device.startswith("cuda")
-    size = size or (8192 if cuda else 2048 if dtype == torch.float32 else 1024)
+    size = size or (8192 if device.startswith("cuda") else 2048 if dtype == torch.float32 else 1024)
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(size, size, generator=gen).to(device=device, dtype=dtype)
     b = torch.randn(size, size, generator=gen).to(device=device, dtype=dtype)
@@ -58,11 +64,9 @@ def matmul_gflops(device: str = "cpu", size: int | None = None, repeats: int = 3
     torch.mm(a, b, out=out)  # warm-up
     best = float("inf")
     for _ in range(repeats):
-        if cuda:
-            torch.cuda.synchronize()
+        synchronize(device)
         start = time.perf_counter()
         torch.mm(a, b, out=out)
-        if cuda:
-            torch.cuda.synchronize()
+        synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2.0 * size**3 / best / 1e9

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from strl.bench.machine import describe_machine, matmul_gflops
+from strl.bench.machine import describe_machine, matmul_gflops, synchronize
 from strl.bench.train_step import StepSettings, example_clouds, measure, measure_in_subprocess, step_precision
 
 
@@ -77,19 +77,14 @@ def _batched_augmentation(raw: torch.Tensor, num_points: int, seed: int):
     pair = torch.cat((raw, raw))
 
     def once() -> float:
-        _sync(raw.device)
+        synchronize(raw.device)
         start = time.perf_counter()
         views = augment(pair, cfg, gen)
-        _sync(raw.device)
+        synchronize(raw.device)
         assert views.shape == (pair.shape[0], num_points, 3)
         return time.perf_counter() - start
 
     return once
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 class _RawPairs(torch.utils.data.Dataset):

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from strl.bench.machine import synchronize
 from strl.train.allocator import keep_freed_memory
 
 
@@ -61,11 +62,6 @@ def example_clouds(batch: int, points: int, seed: int, device: str) -> torch.Ten
     return x.to(device)
 
 
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 class _PhaseTimer:
     """Wall time of named phases of a step, the device synchronised at the end of each."""
 
@@ -76,7 +72,7 @@ class _PhaseTimer:
     def phase(self, name: str):
         start = time.perf_counter()
         yield
-        _sync(self.device)
+        synchronize(self.device)
         self.times[name] = time.perf_counter() - start
 
 
@@ -260,11 +256,11 @@ def measure(s: StepSettings) -> dict:
     encoder.eval()
     with torch.inference_mode():
         runner.encode(a)  # warm-up
-        _sync(s.device)
+        synchronize(s.device)
         start = time.perf_counter()
         for _ in range(s.steps):
             runner.encode(a)
-        _sync(s.device)
+        synchronize(s.device)
         inference_seconds = (time.perf_counter() - start) / s.steps
     encoder.train()
     flops = flops_per_sample(runner, s)
