@@ -1,15 +1,18 @@
 import argparse
+import typing
 
 import pytest
 
 from strl.errors import ConfigError
-from strl.train.config import PRESETS, add_config_arguments, config_from_args, make_config
+from strl.settings import add_settings_arguments, settings_from_args
+from strl.settings.common import BackboneName
+from strl.train.config import PRESETS, PretrainConfig, make_config
 
 
 def parse(argv):
     p = argparse.ArgumentParser()
-    add_config_arguments(p)
-    return config_from_args(p.parse_args(argv))
+    add_settings_arguments(p, PretrainConfig, PRESETS)
+    return settings_from_args(p.parse_args(argv), PretrainConfig, PRESETS)
 
 
 def test_presets_match_the_original_configs():
@@ -26,9 +29,9 @@ def test_command_line_overrides_preset():
 
 
 def test_unknown_and_ill_typed_keys_are_clear_errors():
-    with pytest.raises(ConfigError, match="unknown setting 'epoch'"):
+    with pytest.raises(ConfigError, match="unknown setting 'epoch'; did you mean 'epochs'"):
         make_config(epoch=3)
-    with pytest.raises(ConfigError, match="must be int"):
+    with pytest.raises(ConfigError, match="'epochs' must be an integer, got '3'"):
         make_config(epochs="3")
     with pytest.raises(ConfigError, match="unknown preset"):
         make_config("pointnet-clss")
@@ -36,3 +39,22 @@ def test_unknown_and_ill_typed_keys_are_clear_errors():
         parse(["--epochs", "three"])
     with pytest.raises(SystemExit):
         parse(["--no-such-flag", "1"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+    (["--epochs", "-1"], "--epochs must be at least 1"),
+    (["--devices", "0,x"], "--devices must be 'auto', a device count"),
+    (["--devices", "0"], "--devices must be 'auto', a device count"),
+    (["--backbone", "dgcnn", "--k", "20", "--num-points", "16"], "--k 20 needs more points than neighbours: --num-points is 16"),
+    (["--frame-points", "100", "--num-points", "512"], "--frame-points 100 is below --num-points 512"),
+])
+def test_values_a_user_can_reach_are_checked_when_settings_resolve(argv, message):
+    with pytest.raises(ConfigError, match=message):
+        parse(argv)
+
+
+def test_backbone_choices_follow_the_registry():
+    from strl.backbones import BACKBONES
+
+    assert sorted(typing.get_args(BackboneName)) == BACKBONES.names()

@@ -18,8 +18,8 @@ from strl.train.run import pretrain  # noqa: E402
 
 
 def test_unknown_or_missing_sources_are_clear_errors(tmp_path):
-    with pytest.raises(ConfigError, match="known: .*builtin"):
-        pretrain_sequences(make_config(dataset="shapenet2"))
+    with pytest.raises(ConfigError, match="'dataset' must be one of builtin, .*got 'shapenet2'"):
+        make_config(dataset="shapenet2")
     with pytest.raises(ConfigError, match="--root"):
         pretrain_sequences(make_config(dataset="shapenet"))
     with pytest.raises(DataError, match="nope.npz"):

@@ -7,24 +7,24 @@ from strl.errors import ConfigError
 
 def add_arguments(parser) -> None:
     parser.add_argument("--preset", default="dgcnn-cls", help="pre-training preset to time (default: dgcnn-cls)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default: cpu)")
     parser.add_argument("--batch-size", type=int, default=None, help="pairs per step (default: the preset's)")
     parser.add_argument("--points", type=int, default=None, help="points per view (default: the preset's)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default: 2)")
     parser.add_argument("--steps", type=int, default=2, help="timed steps per measurement (default: 2)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps before them (default: 1)")
-    parser.add_argument("--workers", type=int, default=0, help="DataLoader workers of the loading measurement")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the encoders of strl's step")
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader workers of the loading measurement (default: 0)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the encoders of strl's step (default: off)")
     parser.add_argument("--batched-views", action="store_true",
                         help="strl's step encodes both views in one forward (BatchNorm then sees 2B samples: "
-                             "not the original's statistics; for measurement)")
+                             "not the original's statistics; for measurement; default: off)")
     parser.add_argument("--precision", default="auto", choices=("auto", "bf16-mixed", "32-true"),
                         help="strl's step: auto is what strl pretrain uses (bf16-mixed on GPU, 32-true on CPU); "
-                        "the original's runs in fp32 as its code does")
-    parser.add_argument("--skip-original", dest="original", action="store_false", help="do not time the original step")
+                        "the original's runs in fp32 as its code does (default: auto)")
+    parser.add_argument("--skip-original", dest="original", action="store_false", help="do not time the original step (default: timed)")
     parser.add_argument("--in-process", dest="subprocess", action="store_false",
-                        help="time the steps in this process (peak memory then covers everything before)")
-    parser.add_argument("--json", default=None, metavar="OUT", help="also write the results as JSON")
+                        help="time the steps in this process; peak memory then covers everything before (default: a subprocess)")
+    parser.add_argument("--json", default=None, metavar="OUT", help="also write the results as JSON (default: none)")
 
 
 def run(args) -> int:

@@ -47,24 +47,27 @@ def add_arguments(parser) -> None:
     for p in (check, preview):
         p.add_argument("path", help="dataset file or folder, or 'builtin'")
         p.add_argument("--format", choices=formats, default=None, metavar="NAME",
-                       help=f"skip recognition; one of: {', '.join(formats)}")
+                       help=f"skip recognition; one of: {', '.join(formats)} (default: recognised from the layout)")
         p.add_argument("--builtin-size", choices=["small", "default"], default="small",
-                       help="size of the built-in data (pre-training uses 'default')")
-        p.add_argument("--cache-dir", default="", help="where the built-in data is cached")
+                       help="size of the built-in data; pre-training uses 'default' (default: small)")
+        p.add_argument("--cache-dir", default="",
+                       help="where the built-in data is cached (default: $STRL_CACHE_DIR or ~/.cache/strl)")
     check.add_argument("--max-items", type=_positive, default=2000,
-                       help="read at most this many items (clouds or frames) of each part, evenly spaced")
-    check.add_argument("--json", default=None, metavar="OUT", help="also write the report as JSON")
-    preview.add_argument("--out", default="preview.png", help="PNG to write")
+                       help="read at most this many items (clouds or frames) of each part, evenly spaced (default: 2000)")
+    check.add_argument("--json", default=None, metavar="OUT", help="also write the report as JSON (default: none)")
+    preview.add_argument("--out", default="preview.png", help="PNG to write (default: preview.png)")
     preview.add_argument("--samples", type=_positive, default=None,
-                         help="samples (default 4) or pairs (default 2) to show")
+                         help="samples or pairs to show (default: 4 samples or 2 pairs)")
     preview.add_argument("--pair", action=argparse.BooleanOptionalAction, default=None,
-                         help="show temporal pairs (default for sequence data)")
+                         help="show temporal pairs (default: yes for sequence data)")
     preview.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
-                         help="also show the clouds after the training augmentation")
-    preview.add_argument("--num-points", type=_positive, default=1024, help="points per augmented cloud")
-    preview.add_argument("--window", type=int, default=1, help="pair partners at most this many frames apart")
-    preview.add_argument("--part", default=None, help="which part (split) to show; default: the first that fits")
-    preview.add_argument("--seed", type=int, default=0)
+                         help="also show the clouds after the training augmentation (default: yes)")
+    preview.add_argument("--num-points", type=_positive, default=1024,
+                         help="points per augmented cloud (default: 1024)")
+    preview.add_argument("--window", type=int, default=1,
+                         help="pair partners at most this many frames apart (default: 1)")
+    preview.add_argument("--part", default=None, help="which part (split) to show (default: the first that fits)")
+    preview.add_argument("--seed", type=int, default=0, help="seed of the samples and augmentation drawn (default: 0)")
 
 
 def run(args) -> int:

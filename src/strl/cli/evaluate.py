@@ -1,70 +1,47 @@
-"""``strl evaluate CHECKPOINT``: the linear-SVM protocol on ModelNet40, ModelNet10 or the built-in data."""
+"""``strl evaluate CHECKPOINT``: the linear-SVM protocol on ModelNet40, ModelNet10, ScanObjectNN or the built-in data."""
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
-
-from strl.errors import ConfigError
+from strl.evaluate.settings import EvaluateSettings
+from strl.settings import add_settings_arguments, print_config, settings_from_args
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("checkpoint", help="ours, an official STRL checkpoint, or a transformed one")
-    parser.add_argument("--dataset", default="modelnet40", choices=["modelnet40", "modelnet10", "builtin", "scanobjectnn-obj-bg", "scanobjectnn-obj-only", "scanobjectnn-pb-t50-rs"])
-    parser.add_argument("--root", default="", help="folder holding either ModelNet40 layout (or ScanObjectNN's h5_files)")
-    parser.add_argument("--backbone", default=None, help="for checkpoints that carry no description")
-    parser.add_argument("--k", type=int, default=None, help="DGCNN neighbours, for checkpoints without a description")
-    parser.add_argument("--num-points", type=int, default=2048)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--c", type=float, default=1.0, help="SVM C (the paper: 1)")
-    parser.add_argument("--cv-c", action="store_true", help="choose C by cross-validation on the training features")
-    parser.add_argument("--standardize", action="store_true", help="standardise features with the training mean/std")
-    parser.add_argument("--label-fraction", type=float, default=1.0, help="fraction of training labels per class (seeded)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cache-dir", default="")
-    parser.add_argument("--builtin-size", default="default", help="size of the built-in data (default | small)")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--json", default=None, help="write the result here")
-    parser.add_argument("--no-progress", dest="progress", action="store_false")
-
-
-def subset_per_class(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Seeded indices keeping ``ceil(fraction * n_c)`` (at least one) samples of each class."""
-    rng = np.random.default_rng(seed)
-    keep = []
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        keep.append(idx[: max(1, int(np.ceil(fraction * len(idx))))])
-    return np.sort(np.concatenate(keep))
+    parser.add_argument("checkpoint", help="strl's own, an official STRL checkpoint, or a transformed one")
+    add_settings_arguments(parser, EvaluateSettings, positionals="CHECKPOINT")
 
 
 def run(args) -> int:
+    cfg = settings_from_args(args, EvaluateSettings)
+    if args.print_config:
+        print_config(cfg)
+        return 0
     from strl.checkpoints.load import load_encoder
-    from strl.evaluate.classifiers import svm_accuracy
+    from strl.cli.outputs import write_json_result
+    from strl.evaluate.classifiers import label_subset_fraction, svm_accuracy
     from strl.evaluate.protocol import encoder_features
+    from strl.settings.common import writable_file
     from strl.train.data import eval_clouds
 
-    if not 0 < args.label_fraction <= 1:
-        raise ConfigError(f"--label-fraction must be in (0, 1], got {args.label_fraction}")
-    loaded = load_encoder(args.checkpoint, backbone=args.backbone, k=args.k)
+    if cfg.json:
+        writable_file(cfg.json, "--json")
+    loaded = load_encoder(args.checkpoint, backbone=cfg.backbone or None, k=cfg.k or None)
     for line in loaded.report.lines():
         print(f"checkpoint keys: {line}")
-    encoder = loaded.encoder.to(args.device)
-    train = eval_clouds(args.dataset, args.root, "train", args.num_points, args.cache_dir, size=args.builtin_size)
-    test = eval_clouds(args.dataset, args.root, "test", args.num_points, args.cache_dir, size=args.builtin_size)
-    x_tr, y_tr, x_te, y_te = encoder_features(encoder, train, test, args.num_points, args.batch_size, args.device, args.progress)
-    if args.label_fraction < 1:
-        keep = subset_per_class(y_tr, args.label_fraction, args.seed)
+    encoder = loaded.encoder.to(cfg.device)
+    train = eval_clouds(cfg.dataset, cfg.root, "train", cfg.num_points, cfg.cache_dir, size=cfg.builtin_size)
+    test = eval_clouds(cfg.dataset, cfg.root, "test", cfg.num_points, cfg.cache_dir, size=cfg.builtin_size)
+    x_tr, y_tr, x_te, y_te = encoder_features(encoder, train, test, cfg.num_points, cfg.batch_size, cfg.device, cfg.progress)
+    if cfg.label_fraction < 1:
+        keep = label_subset_fraction(y_tr, cfg.label_fraction, cfg.seed)
         x_tr, y_tr = x_tr[keep], y_tr[keep]
-    result = svm_accuracy(x_tr, y_tr, x_te, y_te, c=args.c, standardize=args.standardize, cv_c=args.cv_c)
+    result = svm_accuracy(x_tr, y_tr, x_te, y_te, c=cfg.c, standardize=cfg.standardize, cv_c=cfg.cv_c)
     result.update(
-        dataset=args.dataset, root=args.root, checkpoint=args.checkpoint, checkpoint_layout=loaded.layout,
-        encoder=loaded.description, num_points=args.num_points, label_fraction=args.label_fraction, seed=args.seed,
+        dataset=cfg.dataset, root=cfg.root, checkpoint=args.checkpoint, checkpoint_layout=loaded.layout,
+        encoder=loaded.description, num_points=cfg.num_points, label_fraction=cfg.label_fraction, seed=cfg.seed,
         train_size=int(len(y_tr)), test_size=int(len(y_te)),
     )
-    print(f"linear SVM accuracy on {args.dataset}: {100 * result['accuracy']:.2f} % (C={result['C']}, fit {result['fit_seconds']:.1f} s)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    print(f"linear SVM accuracy on {cfg.dataset}: {100 * result['accuracy']:.2f} % (C={result['C']}, fit {result['fit_seconds']:.1f} s)")
+    if cfg.json:
+        write_json_result(result, cfg.json)
     return 0

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from strl.settings.common import CheckpointSettings
+
+
+class ExportSettings(CheckpointSettings):
+    """All settings of ``strl export``."""
+
+    to: Literal["", "dgcnn-cls", "dgcnn-semseg", "dgcnn-partseg", "votenet"] = ""
+    """downstream code base ('': the one that fine-tunes the checkpoint's backbone)"""
+
 
 def add_arguments(parser) -> None:
-    parser.add_argument("checkpoint")
+    from strl.settings import add_settings_arguments
+
+    parser.add_argument("checkpoint", help="a checkpoint strl evaluate accepts")
     parser.add_argument("output", help="e.g. encoder.pth (a .safetensors name writes only that and its .json)")
-    parser.add_argument("--backbone", default=None, help="for checkpoints that carry no description")
-    parser.add_argument("--k", type=int, default=None)
-    parser.add_argument("--to", default=None, choices=["dgcnn-cls", "dgcnn-semseg", "dgcnn-partseg", "votenet"],
-                        help="downstream code base (default: the one for the checkpoint's backbone)")
+    add_settings_arguments(parser, ExportSettings, files=False, positionals="CHECKPOINT OUTPUT")
 
 
 def run(args) -> int:
     from strl.checkpoints.export import export_checkpoint
+    from strl.settings import settings_from_args
+    from strl.settings.common import writable_file
 
-    for path in export_checkpoint(args.checkpoint, args.output, backbone=args.backbone, k=args.k, to=args.to):
+    cfg = settings_from_args(args, ExportSettings)
+    writable_file(args.output, "OUTPUT")
+    for path in export_checkpoint(args.checkpoint, args.output, backbone=cfg.backbone or None, k=cfg.k or None,
+                                  to=cfg.to or None):
         print(f"wrote {path}")
     return 0

@@ -53,7 +53,10 @@ def quiet_lightning(verbose: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's usage errors (exit 2) and --help (exit 0)
+        return int(exc.code or 0)
     configure_logging(args.verbose)
     try:
         return int(args._run(args) or 0)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import os
 
-from strl.train.config import add_config_arguments, config_from_args
+from strl.settings import add_settings_arguments, print_config, settings_from_args
+from strl.train.config import PRESETS, PretrainConfig
 
 
 def add_arguments(parser) -> None:
-    add_config_arguments(parser)
+    add_settings_arguments(parser, PretrainConfig, PRESETS)
 
 
 def run(args) -> int:
+    cfg = settings_from_args(args, PretrainConfig, PRESETS)
+    if args.print_config:
+        print_config(cfg)
+        return 0
     from strl.train.run import pretrain
 
-    cfg = config_from_args(args)
     folder, metrics = pretrain(cfg)
     if not metrics:  # not the main process
         return 0

@@ -57,6 +57,16 @@ def label_subset(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(picks))
 
 
+def label_subset_fraction(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Seeded indices keeping ``ceil(fraction * n_c)`` (at least one) samples of each class."""
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        keep.append(idx[: max(1, int(np.ceil(fraction * len(idx))))])
+    return np.sort(np.concatenate(keep))
+
+
 def few_label_svm_accuracy(x_train, y_train, x_test, y_test, per_class: int = 5, draws: int = 5, seed: int = 0, standardize: bool = True) -> dict:
     """Mean and spread of the linear-SVM accuracy with ``per_class`` labelled shapes, over seeded draws.
 

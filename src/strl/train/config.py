@@ -1,91 +1,169 @@
-"""Typed pre-training configuration, named presets, and command-line overrides.
+"""Pre-training settings (:class:`PretrainConfig`), named presets, and :func:`make_config`.
 
-Every field of :class:`PretrainConfig` is a ``--flag`` of ``strl pretrain`` (underscores become
-dashes); a preset is a dict of field values applied before the flags. Unknown keys and ill-typed
-values stop with a :class:`ConfigError` that names them.
+Every field is a ``--flag`` of ``strl pretrain`` (underscores become dashes) and a key of its
+``--config`` YAML files; its docstring is its help text. A preset is a dict of field values
+applied first: preset < settings file < flags.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from strl.errors import ConfigError
+from strl.settings.common import BackboneName, RunSettings
+from strl.settings.resolve import resolve_settings
+from strl.settings.schema import Choices, Settings
+
+Positive = Annotated[int, Field(ge=1)]
+NonNegative = Annotated[int, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+#: backbones whose layers use a k-nearest-neighbour graph
+KNN_BACKBONES = ("dgcnn", "dgcnn-semseg", "dgcnn-partseg")
 
 
-@dataclass
-class PretrainConfig:
-    """All settings of a pre-training run. Defaults are the ``default`` preset."""
+def _pretrain_sources() -> list[str]:
+    from strl.train.data import PRETRAIN_SOURCES
 
-    preset: str = "default"
-    # model
-    method: str = "byol"  # byol | simclr
-    backbone: str = "pointnet"  # see strl.backbones.BACKBONES
-    k: int = 20  # neighbours of the DGCNN k-NN graph
-    emb_dims: int = 1024
-    hidden_dim: int = 4096  # projector / predictor hidden width
-    proj_dim: int = 256
-    tau0: float = 0.996  # initial EMA rate (BYOL)
-    ema_before_step: bool = False  # the original's quirk: EMA before the optimizer step
-    temperature: float = 0.1  # NT-Xent temperature (SimCLR)
-    # data
-    dataset: str = "builtin"  # builtin | shapenet | modelnet40 | folder | scannet | kitti
+    return PRETRAIN_SOURCES.names()
+
+
+def _eval_sources() -> list[str]:
+    from strl.train.data import EVAL_SOURCES
+
+    return EVAL_SOURCES.names()
+
+
+class ModelSettings(Settings):
+    """Model: encoder and self-supervised method."""
+
+    method: Literal["byol", "simclr"] = "byol"
+    """self-supervised method"""
+    backbone: BackboneName = "pointnet"
+    """encoder architecture"""
+    k: Positive = 20
+    """neighbours of the DGCNN k-NN graph"""
+    emb_dims: Positive = 1024
+    """width of the encoder's last layer"""
+    hidden_dim: Positive = 4096
+    """hidden width of the projector and predictor"""
+    proj_dim: Positive = 256
+    """output width of the projector and predictor"""
+    tau0: Annotated[float, Field(ge=0.0, le=1.0)] = 0.996
+    """initial EMA rate of the target network (BYOL)"""
+    ema_before_step: bool = False
+    """update the EMA before the optimizer step, as the original did"""
+    temperature: Annotated[float, Field(gt=0.0)] = 0.1
+    """NT-Xent temperature (SimCLR)"""
+
+
+class DataSettings(Settings):
+    """Data: what is read, how pairs are formed and augmented."""
+
+    dataset: Annotated[str, Choices(_pretrain_sources)] = "builtin"
+    """pre-training data source"""
     root: str = ""
-    num_points: int = 1024  # points per view after augmentation
-    frame_points: int = 0  # points read per frame before augmentation (0: num_points)
-    window: int = 2  # partner frames at most this many steps apart (0: spatial pairs only)
-    pair_mode: str = "both"  # temporal | spatial | both
-    augment: str = "object"  # object | scene pipeline
-    augment_on: str = "auto"  # worker | device | auto (device on GPU, workers on CPU)
-    rotate_up: bool = False  # full random rotation of each view about the up axis
-    up_axis: int = 1  # 0 x, 1 y (ShapeNet, ModelNet, built-in), 2 z (ScanNet, KITTI)
+    """file or folder of the pre-training data"""
+    num_points: Positive = 1024
+    """points per view after augmentation"""
+    frame_points: NonNegative = 0
+    """points read per frame before augmentation (0: --num-points)"""
+    window: NonNegative = 2
+    """partner frames at most this many steps apart (0: spatial pairs only)"""
+    pair_mode: Literal["temporal", "spatial", "both"] = "both"
+    """temporal pairs (two frames), spatial pairs (one frame twice), or both"""
+    augment: Literal["object", "scene"] = "object"
+    """spatial augmentation pipeline: object or scene"""
+    augment_on: Literal["auto", "worker", "device"] = "auto"
+    """where augmentation runs (auto: on the device with a GPU, in data workers on CPU)"""
+    rotate_up: bool = False
+    """turn each view by a random angle about the up axis"""
+    up_axis: Annotated[int, Field(ge=0, le=2)] = 1
+    """up axis: 0 x, 1 y (ShapeNet, ModelNet, built-in), 2 z (ScanNet, KITTI)"""
     builtin_seed: int = 0
-    builtin_size: str = "default"  # default | small (a few objects per class, for quick checks)
-    val_fraction: float = 0.1  # scene-level validation split of RGB-D data
-    depth_stride: int = 2  # read every n-th depth pixel of RGB-D frames
-    max_range: float = 0.0  # LiDAR: drop points farther than this (0: keep all)
+    """seed of the built-in synthetic dataset"""
+    builtin_size: Literal["default", "small"] = "default"
+    """size of the built-in data (small: a few objects per class, for quick checks)"""
+    val_fraction: Fraction = 0.1
+    """share of RGB-D scenes held out for validation"""
+    depth_stride: Positive = 2
+    """read every n-th depth pixel of RGB-D frames"""
+    max_range: Annotated[float, Field(ge=0.0)] = 0.0
+    """LiDAR: drop points farther than this many metres (0: keep all)"""
     cache_dir: str = ""
-    # optimisation
-    epochs: int = 12
-    batch_size: int = 32
-    num_workers: int = 2
-    optimizer: str = "adam"  # adam | adamw | sgd
-    lars: bool = False  # wrap the optimizer in LARS (eta 0.02, clip), as the original did
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    scheduler: str = "cosine"  # cosine | none
-    warmup_epochs: int = 0
-    # run
-    seed: int = 0
-    out_dir: str = "runs"
-    name: str = ""  # run folder name (default: preset + time)
-    accelerator: str = "auto"
-    devices: str = "auto"
-    num_nodes: int = 1
-    sync_batchnorm: bool = True  # BatchNorm statistics over all processes under DDP (GPU only)
-    strategy: str = "auto"
-    precision: str = "auto"  # auto: bf16-mixed on GPU, 32 on CPU
-    checkpoint_every: int = 5  # epochs between periodic checkpoints (last.ckpt is always kept)
-    resume: str = ""  # checkpoint to resume from ("last" for the run folder's last.ckpt)
-    tensorboard: bool = False
-    progress: bool = True
-    limit_train_batches: float = 1.0
-    # evaluation during and after training
-    eval_dataset: str = "builtin"  # builtin | modelnet40 | modelnet10
+    """cache of generated and converted data ('': $STRL_CACHE_DIR or ~/.cache/strl)"""
+
+
+class OptimSettings(Settings):
+    """Optimisation: epochs, batches, optimizer and learning-rate schedule."""
+
+    epochs: Positive = 12
+    """training epochs"""
+    batch_size: Positive = 32
+    """pairs per step (per process)"""
+    num_workers: NonNegative = 2
+    """data-loading worker processes"""
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    """optimizer"""
+    lars: bool = False
+    """wrap the optimizer in LARS (eta 0.02, clipping), as the original did"""
+    lr: Annotated[float, Field(gt=0.0)] = 1e-3
+    """learning rate"""
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0.0
+    """weight decay"""
+    momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
+    """SGD momentum"""
+    scheduler: Literal["cosine", "none"] = "cosine"
+    """learning-rate schedule over the steps"""
+    warmup_epochs: NonNegative = 0
+    """epochs of linear warm-up before the schedule"""
+    limit_train_batches: Annotated[float, Field(gt=0.0)] = 1.0
+    """share (<= 1) or number (> 1) of batches per epoch"""
+
+
+class PretrainRunSettings(RunSettings):
+    """Checkpoints and resuming."""
+
+    preset: Annotated[str, Choices(lambda: sorted(PRESETS))] = "default"
+    """preset the settings started from"""
+    sync_batchnorm: bool = True
+    """BatchNorm statistics over all processes under DDP (GPU only)"""
+    checkpoint_every: Positive = 5
+    """epochs between periodic checkpoints (last.ckpt is always kept)"""
+    resume: str = ""
+    """continue a run: 'last' (this run's last.ckpt), a run folder, or a checkpoint"""
+
+
+class EvalSettings(Settings):
+    """Evaluation during and after training."""
+
+    eval_dataset: Annotated[str, Choices(_eval_sources)] = "builtin"
+    """labelled data of the probes and the final linear SVM"""
     eval_root: str = ""
-    eval_points: int = 1024
-    probe: str = "knn"  # knn | svm | none
-    probe_every: int = 2  # epochs
-    final_eval: bool = True  # linear SVM of pre-trained and random weights at the end
+    """folder of the evaluation data"""
+    eval_points: Positive = 1024
+    """points per evaluation cloud"""
+    probe: Literal["knn", "svm", "none"] = "knn"
+    """quick probe of the encoder during training: cosine k-NN, linear SVM, or none"""
+    probe_every: Positive = 2
+    """epochs between probes"""
+    final_eval: bool = True
+    """linear SVM of the pre-trained and the random-weight encoder at the end"""
 
-    def replace(self, **changes: Any) -> "PretrainConfig":
-        return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+class PretrainConfig(EvalSettings, PretrainRunSettings, OptimSettings, DataSettings, ModelSettings):
+    """All settings of a pre-training run. Field defaults are the base; presets start from them."""
+
+    def check(self) -> None:
+        if self.backbone in KNN_BACKBONES:
+            for name in ("num_points", "eval_points"):
+                if getattr(self, name) <= self.k:
+                    raise ConfigError(f"--k {self.k} needs more points than neighbours: --{name.replace('_', '-')} "
+                                      f"is {getattr(self, name)}; give --k below it or more points")
+        if self.frame_points and self.frame_points < self.num_points:
+            raise ConfigError(f"--frame-points {self.frame_points} is below --num-points {self.num_points}: "
+                              "frames must hold at least the points of a view (0 reads --num-points)")
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -118,44 +196,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _field_types() -> dict[str, type]:
-    return {f.name: f.type if isinstance(f.type, type) else eval(f.type) for f in fields(PretrainConfig)}
-
-
 def make_config(preset: str = "default", **overrides: Any) -> PretrainConfig:
-    """A preset with ``overrides``; unknown keys or wrong types raise :class:`ConfigError`."""
+    """A preset with ``overrides``; unknown keys or bad values raise :class:`ConfigError`."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; known: {', '.join(sorted(PRESETS))}")
-    types = _field_types()
-    values = {**PRESETS[preset], **overrides, "preset": preset}
-    for key, value in values.items():
-        if key not in types:
-            raise ConfigError(f"unknown setting {key!r}; valid settings: {', '.join(sorted(types))}")
-        want = types[key]
-        ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
-        if want is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-            values[key] = value
-            ok = True
-        if not ok:
-            raise ConfigError(f"setting {key!r} must be {want.__name__}, got {value!r}")
-    return PretrainConfig(**values)
-
-
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one ``--flag`` per config field (default: not given, so presets apply)."""
-    for f in fields(PretrainConfig):
-        if f.name == "preset":
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        typ = _field_types()[f.name]
-        if typ is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
-        else:
-            parser.add_argument(flag, dest=f.name, type=typ, default=None, metavar=typ.__name__.upper())
-    parser.add_argument("--preset", default="default", help=f"one of: {', '.join(sorted(PRESETS))}")
-
-
-def config_from_args(args: argparse.Namespace) -> PretrainConfig:
-    given = {f.name: getattr(args, f.name) for f in fields(PretrainConfig) if f.name != "preset"}
-    return make_config(args.preset, **{k: v for k, v in given.items() if v is not None})
+    layers = [(f"preset {preset!r}", {**PRESETS[preset], "preset": preset}), ("overrides", overrides)]
+    return resolve_settings(PretrainConfig, layers)

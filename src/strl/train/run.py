@@ -14,6 +14,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from strl.errors import ConfigError
 from strl.evaluate.protocol import encoder_features, linear_protocols, module_device
+from strl.settings.common import lightning_devices, writable_folder
 from strl.train.allocator import keep_freed_memory
 from strl.train.callbacks import CurvePlot, ProbeCallback
 from strl.train.config import PretrainConfig
@@ -34,11 +35,24 @@ def run_dir(cfg: PretrainConfig) -> str:
 
 def resolve_resume(cfg: PretrainConfig, folder: str) -> str | None:
     if not cfg.resume:
+        if os.path.isfile(os.path.join(folder, "checkpoints", "last.ckpt")):
+            raise ConfigError(f"run folder {folder} holds a run already: give another --name, "
+                              "or --resume last to continue it")
         return None
     path = os.path.join(folder, "checkpoints", "last.ckpt") if cfg.resume == "last" else cfg.resume
     if not os.path.isfile(path):
         raise ConfigError(f"cannot resume: checkpoint {path} does not exist")
     return path
+
+
+def write_settings(cfg: PretrainConfig, folder: str) -> None:
+    """``config.yaml`` in the run folder: the resolved settings and the package version. ``resume``
+    is written empty (it is an action, not a setting), so ``--config`` of this file repeats the run."""
+    from strl import __version__
+    from strl.settings import settings_yaml
+
+    with open(os.path.join(folder, "config.yaml"), "w") as f:
+        f.write(settings_yaml(cfg.replace(resume="").to_dict(), __version__))
 
 
 def uses_gpu(cfg: PretrainConfig) -> bool:
@@ -62,7 +76,7 @@ def build_trainer(cfg: PretrainConfig, folder: str, callbacks: list[L.Callback])
     ]
     if cfg.progress:
         callbacks.append(TQDMProgressBar(refresh_rate=5))
-    devices = cfg.devices if cfg.devices == "auto" else int(cfg.devices)
+    devices = lightning_devices(cfg.devices, uses_gpu(cfg))
     return L.Trainer(
         default_root_dir=folder,
         max_epochs=cfg.epochs,
@@ -105,7 +119,8 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
     start = time.perf_counter()
     folder = run_dir(cfg)
     resume = resolve_resume(cfg, folder)
-    os.makedirs(folder, exist_ok=True)
+    lightning_devices(cfg.devices, uses_gpu(cfg))
+    writable_folder(folder, "--out-dir/--name")
     L.seed_everything(cfg.seed, verbose=False)
     gpu = uses_gpu(cfg)
     if not gpu:
@@ -123,8 +138,7 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
         probe = ProbeCallback(train, test, cfg.eval_points, cfg.probe, cfg.probe_every)
         callbacks.append(probe)
     callbacks.append(CurvePlot(os.path.join(folder, "training.png"), probe))
-    with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(cfg.to_dict(), f, indent=2)
+    write_settings(cfg, folder)
     trainer = build_trainer(cfg, folder, callbacks)
     trainer.fit(module, datamodule=data, ckpt_path=resume)
     metrics: dict = {}
