@@ -50,10 +50,8 @@ class DeviceSettings(Settings):
 
 
 class RunSettings(Settings):
-    """Run: seed, output folder, hardware, logging."""
+    """Run: output folder, hardware, logging."""
 
-    seed: int = 0
-    """seed of every random draw (weights, data order, augmentation)"""
     out_dir: str = "runs"
     """folder that holds the run folders"""
     name: str = ""

@@ -123,8 +123,10 @@ class OptimSettings(Settings):
 
 
 class PretrainRunSettings(RunSettings):
-    """Checkpoints and resuming."""
+    """Seed, checkpoints and resuming."""
 
+    seed: int = 0
+    """seed of every random draw (weights, data order, augmentation)"""
     preset: Annotated[str, Choices(lambda: sorted(PRESETS))] = "default"
     """preset the settings started from"""
     sync_batchnorm: bool = True
