@@ -13,6 +13,7 @@ from strl.errors import StrlError
 COMMANDS = {
     "pretrain": ("pretrain", "pre-train an encoder without labels (default: built-in data)"),
     "evaluate": ("evaluate", "linear-SVM accuracy of a checkpoint's encoder"),
+    "finetune": ("finetune", "fine-tune a pre-trained encoder on a labelled task, with a scratch baseline"),
     "export": ("export", "write a checkpoint's encoder for downstream code"),
     "embed": ("embed", "encoder features of point clouds in a .npy file"),
     "bench": ("bench", "throughput of augmentation, training step and inference vs the original"),

@@ -1,0 +1,43 @@
+"""``strl finetune TASK [CHECKPOINT]``: fine-tune a pre-trained encoder (and the same model from scratch)."""
+
+from __future__ import annotations
+
+import os
+
+from strl.errors import ConfigError
+from strl.settings import add_settings_arguments, print_config, settings_from_args
+from strl.tasks import TASKS, task_class
+
+HELP = {
+    "classify": "shape classification: ModelNet40/10, ScanObjectNN, built-in objects",
+}
+
+
+def add_arguments(parser) -> None:
+    sub = parser.add_subparsers(dest="task", required=True, metavar="TASK")
+    for name in TASKS:
+        task = task_class(name)
+        p = sub.add_parser(name, help=HELP.get(name, name), description=HELP.get(name, name))
+        p.add_argument("checkpoint", nargs="?", default=None,
+                       help="pre-trained checkpoint (any that strl evaluate accepts); leave out with --scratch")
+        p.add_argument("--scratch", action="store_true",
+                       help="no checkpoint: train from random initialisation only (default: off)")
+        add_settings_arguments(p, task.settings, task.presets, task.default_preset,
+                               positionals="[CHECKPOINT | --scratch]")
+
+
+def run(args) -> int:
+    task = task_class(args.task)()
+    cfg = settings_from_args(args, task.settings, task.presets, task.default_preset)
+    if args.print_config:
+        print_config(cfg)
+        return 0
+    if bool(args.checkpoint) == bool(args.scratch):
+        raise ConfigError("give a pre-trained CHECKPOINT, or --scratch to train from random initialisation only")
+    if args.checkpoint and not os.path.isfile(args.checkpoint):
+        raise ConfigError(f"{args.checkpoint}: no such checkpoint file")
+    from strl.finetune.run import finetune
+
+    folder, _ = finetune(task, cfg, args.checkpoint)
+    print(os.path.join(folder, "metrics.json"))
+    return 0

@@ -1,0 +1,58 @@
+"""The Lightning module of one fine-tuning run: a task model, its loss, optimizer and schedule."""
+
+from __future__ import annotations
+
+import math
+
+import lightning as L
+import torch
+from torch import nn
+
+from strl.train.optim import build_optimizer
+
+FINETUNED_FORMAT = 1
+
+
+def cosine_to_floor(epochs: int, floor: float):
+    """LR multiplier per epoch: cosine from 1 to ``floor`` over ``epochs`` (the reference's
+    ``CosineAnnealingLR(T_max=epochs, eta_min)`` as a ratio, so every parameter group keeps its scale)."""
+
+    def factor(epoch: int) -> float:
+        return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * min(epoch / max(epochs, 1), 1.0)))
+
+    return factor
+
+
+class FinetuneModule(L.LightningModule):
+    """Trains ``model`` (a :class:`strl.models.base.TaskModel`) with ``task.loss``.
+
+    ``meta`` is stored in every checkpoint under ``"strl"`` (what the model is), so that
+    ``strl predict`` and ``strl export`` can rebuild it.
+    """
+
+    def __init__(self, task, model: nn.Module, cfg, meta: dict):
+        super().__init__()
+        self.task, self.model, self.cfg, self.meta = task, model, cfg, meta
+        if cfg.freeze_encoder:
+            model.freeze_encoder()  # parameters fixed, BatchNorm statistics kept as loaded
+
+    def training_step(self, batch, batch_idx: int):
+        loss = self.task.loss(self.model, batch, self.cfg)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=self.task.batch_size(batch),
+                 sync_dist=True)
+        return loss
+
+    def configure_optimizers(self):
+        cfg = self.cfg
+        encoder = [p for p in self.model.encoder_parameters() if p.requires_grad]
+        groups = [{"params": self.model.head_parameters(), "lr": cfg.lr}]
+        if encoder and cfg.encoder_lr_scale > 0:
+            groups.append({"params": encoder, "lr": cfg.lr * cfg.encoder_lr_scale})
+        opt = build_optimizer(groups, cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum)
+        if cfg.scheduler == "none":
+            return opt
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_to_floor(cfg.epochs, cfg.min_lr / cfg.lr))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["strl"] = {"format_version": FINETUNED_FORMAT, "kind": "finetuned", **self.meta}

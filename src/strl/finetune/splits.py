@@ -1,0 +1,35 @@
+"""The labelled samples of a run: a seeded, stratified label fraction, and a validation split carved from it.
+
+Validation samples come out of the labelled share, so a run never sees more labels than its
+fraction allows; a group (class, or ShapeNetPart category) with a single labelled sample keeps it
+for training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from strl.evaluate.classifiers import label_subset_fraction
+
+
+def stratified_holdout(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(train, val)`` into ``groups``: ``max(1, round(fraction * n_g))`` of every group
+    with at least two members go to ``val`` (seeded); the rest stay in ``train``. Both sorted."""
+    rng = np.random.default_rng([seed, 7])
+    val = []
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups == g)
+        if len(members) >= 2:
+            take = min(len(members) - 1, max(1, int(round(fraction * len(members)))))
+            val.append(rng.permutation(members)[:take])
+    val_idx = np.sort(np.concatenate(val)) if val else np.zeros(0, dtype=np.int64)
+    train_idx = np.setdiff1d(np.arange(len(groups)), val_idx)
+    return train_idx, val_idx
+
+
+def labelled_split(groups: np.ndarray, label_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train, val)`` of the training split for one run: ``label_fraction`` of each group
+    (at least one, seeded by ``seed``), then ``val_fraction`` of those held out for validation."""
+    labelled = label_subset_fraction(groups, label_fraction, seed) if label_fraction < 1 else np.arange(len(groups))
+    train_pos, val_pos = stratified_holdout(np.asarray(groups)[labelled], val_fraction, seed)
+    return labelled[train_pos], labelled[val_pos]

@@ -1,0 +1,83 @@
+"""What a fine-tuning task is: data, a model around the encoder, a loss, and a scored evaluation.
+
+The trainer (:mod:`strl.finetune.module`) and the protocol runner (:mod:`strl.finetune.runner`)
+know nothing else about a task. A new downstream task is one module in this package that
+subclasses :class:`Task` and defines its settings class and presets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+
+@dataclass
+class TaskData:
+    """The splits of one run (training labels already reduced to the run's label fraction).
+
+    ``train`` yields training samples; ``val`` and ``test`` are whatever ``Task.evaluate`` takes.
+    ``info`` holds what the model and the report need (class names, counts, ...).
+    """
+
+    train: Dataset
+    val: Any
+    test: Any
+    collate: Callable | None = None
+    info: dict = field(default_factory=dict)
+
+
+@dataclass
+class Evaluation:
+    """Metrics of one split (fractions in 0..1) and the arrays a predictions file holds."""
+
+    metrics: dict[str, float]
+    predictions: dict[str, np.ndarray]
+
+
+class Task:
+    """Base class of the fine-tuning tasks.
+
+    name: the ``strl finetune`` sub-command.
+    selection_metric: the key of ``Evaluation.metrics`` that selects the epoch on validation data
+        (and that the report leads with); ``report_metrics`` lists the keys the summary reports.
+    """
+
+    name: str = ""
+    selection_metric: str = ""
+    report_metrics: tuple[str, ...] = ()
+
+    def data(self, cfg, fraction: float, seed: int) -> TaskData:
+        """The run's splits: labels of the training split reduced to ``fraction`` (seeded), and the
+        validation split carved from those labelled samples."""
+        raise NotImplementedError
+
+    def build_model(self, cfg, encoder: nn.Module, info: dict) -> nn.Module:
+        """The task model around ``encoder`` (pre-trained or freshly initialised)."""
+        raise NotImplementedError
+
+    def loss(self, model: nn.Module, batch, cfg) -> torch.Tensor:
+        raise NotImplementedError
+
+    def batch_size(self, batch) -> int:
+        """Samples in a training batch (for logging)."""
+        return int(batch["points"].shape[0])
+
+    def evaluate(self, model: nn.Module, split, cfg, device: torch.device) -> Evaluation:
+        """Scores of ``model`` (in eval mode) on a validation or test split."""
+        raise NotImplementedError
+
+    def extra_outputs(self, record, metrics: dict, folder: str) -> None:
+        """Task-specific additions to the run folder and ``metrics`` (``record``: the first pre-trained run)."""
+
+    def head_description(self, info: dict) -> dict:
+        """What a fine-tuned checkpoint needs besides the encoder to rebuild the model."""
+        return {}
+
+    def rebuild_model(self, encoder: nn.Module, head: dict, cfg=None) -> nn.Module:
+        """The model of a fine-tuned checkpoint from its encoder and ``head_description``."""
+        return self.build_model(cfg, encoder, head)
