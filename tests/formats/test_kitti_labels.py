@@ -23,7 +23,7 @@ def test_fields_of_a_label_file_with_dontcare(tmp_path):
     assert labels.name.tolist() == ["Car", "Pedestrian", "Cyclist", "Van", "DontCare"]
     assert labels.occluded.dtype == np.int64 and labels.occluded.tolist() == [0, 0, 3, 1, -1]
     np.testing.assert_array_equal(labels.truncated, [0, 0, 0, 0.27, -1])
-    np.testing.assert_array_equal(labels.alpha, [1.85, -0.20, -1.65, -2.10, -10])
+    np.testing.assert_array_equal(labels.alpha, [1.85, -0.20, -1.65, -2.06, -10])
     np.testing.assert_array_equal(labels.bbox[1], [712.40, 143.00, 810.73, 307.92])
     np.testing.assert_array_equal(labels.dimensions[0], [1.67, 1.87, 3.69])  # h, w, l as in the file
     np.testing.assert_array_equal(labels.location[0], [-16.53, 2.39, 58.49])
