@@ -71,3 +71,28 @@ def write_split(root: Path, name: str, ids) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(ids))
     return path
+
+
+# object frame i -> line TRAIN_RAND[i] (1-based) of MAPPING_LINES; frame 000000 -> line 6, as in the devkit
+MAPPING_LINES = [
+    "2011_09_26 2011_09_26_drive_0001_sync 0000000000",
+    "2011_09_26 2011_09_26_drive_0001_sync 0000000004",
+    "2011_09_26 2011_09_26_drive_0001_sync 0000000010",
+    "2011_09_26 2011_09_26_drive_0002_sync 0000000003",
+    "2011_10_03 2011_10_03_drive_0027_sync 0000000100",
+    "2011_09_28 2011_09_28_drive_0106_sync 0000000048",
+]
+TRAIN_RAND = [6, 2, 4, 1, 5, 3]
+MAPPED_TRAIN = ["000000", "000001", "000003"]  # drives 0106 and 0001 (raw frames 4 and 0)
+MAPPED_VAL = ["000002", "000004", "000005"]  # drives 0002, 0027 (odometry 00) and 0001 (raw frame 10)
+
+
+def write_mapping(root: Path, sub: str = "mapping") -> Path:
+    """The devkit's mapping/ folder, and ImageSets/{train,val}.txt for the frames it maps."""
+    folder = root / sub
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "train_mapping.txt").write_text("\n".join(MAPPING_LINES) + "\n")
+    (folder / "train_rand.txt").write_text(",".join(map(str, TRAIN_RAND)) + "\n")
+    write_split(root, "train", MAPPED_TRAIN)
+    write_split(root, "val", MAPPED_VAL)
+    return folder

@@ -27,7 +27,8 @@ from strl.formats.io_utils import read_lines
 
 __all__ = [
     "MAPPING_FOLDERS", "ODOMETRY_RAW_DRIVES", "RawFrame", "drive_name", "find_mapping", "frames_near",
-    "odometry_frames", "pretraining_overlap", "raw_frames_of_split", "read_object_mapping",
+    "odometry_frames", "pretraining_overlap", "raw_frames_of_split", "read_object_mapping", "split_frames",
+    "split_neighbourhood",
 ]
 
 # odometry sequence -> (raw drive, first frame, last frame), from the odometry devkit readme
@@ -163,3 +164,22 @@ def pretraining_overlap(split_frames: Mapping[str, list[RawFrame]], pretraining:
             near += int((_distance_to_nearest(np.sort(np.asarray(pretraining[d])), mine) <= window).sum())
         report[split] = {"frames": len(frames), "drives": len(drives), "shared_drives": shared, "frames_near": near}
     return report
+
+
+def split_frames(object_root: str | os.PathLike, split: str) -> list[RawFrame]:
+    """The raw frames of the object frames of ``ImageSets/<split>.txt`` (train or val), via the devkit
+    mapping found under ``object_root`` (DataError if there is none)."""
+    from strl.formats.kitti_object import read_split_ids
+
+    mapping_dir = find_mapping(object_root)
+    if mapping_dir is None:
+        raise DataError(object_root, "no devkit mapping: expected train_mapping.txt and train_rand.txt in one of "
+                                     + ", ".join(f"{sub}/" for sub in MAPPING_FOLDERS))
+    split_file = Path(object_root) / "ImageSets" / f"{split}.txt"
+    return raw_frames_of_split(read_object_mapping(mapping_dir), read_split_ids(split_file), split_file)
+
+
+def split_neighbourhood(object_root: str | os.PathLike, split: str = "val", window: int = 10) -> dict[str, np.ndarray]:
+    """``{drive: raw frames}`` at most ``window`` frames from an object frame of ``split``: what to
+    leave out of pre-training on raw drives (``KittiRawSequences(..., exclude=...)``)."""
+    return frames_near(split_frames(object_root, split), window)
