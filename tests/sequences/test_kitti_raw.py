@@ -138,3 +138,14 @@ def test_frames_near_object_val_frames_are_left_out(tmp_path):
     exclude = split_neighbourhood(tmp_path / "object", "val", window=1)
     seqs = KittiRawSequences(tmp_path / "raw", exclude=exclude)
     assert seqs.names == ["2011_09_26_drive_0001@0-8", "2011_09_26_drive_0001@12-12"] and seqs.excluded == 3
+
+
+def test_kitti_raw_is_a_pretraining_source(tmp_path):
+    from strl.train.config import make_config
+    from strl.train.data import pretrain_sequences
+
+    write_drive(tmp_path, frames=range(3))
+    seqs = pretrain_sequences(make_config(dataset="kitti-raw", root=str(tmp_path), max_range=10.0, seed=3))
+    assert isinstance(seqs, KittiRawSequences) and seqs.max_range == 10.0 and seqs.num_frames(0) == 3
+    with pytest.raises(DataError, match="kitti-raw data not found"):
+        pretrain_sequences(make_config(dataset="kitti-raw", root=str(tmp_path / "nope")))

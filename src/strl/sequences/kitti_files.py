@@ -77,11 +77,10 @@ def read_poses(path: Path) -> np.ndarray:
     return homogeneous(rows)
 
 
-def read_sweep(path: Path) -> np.ndarray:
-    """A ``.bin`` sweep as ``(N, 4)`` float32 records (x, y, z, intensity) in the sensor frame.
+def sweep_size(path: Path) -> int:
+    """The number of points of a ``.bin`` sweep, from its size in bytes (nothing is read).
 
-    Raises DataError for a missing file, a size that is not a multiple of 16 bytes, an empty
-    sweep, and NaN or inf coordinates.
+    Raises DataError for a missing file, a size that is not a multiple of 16, and an empty sweep.
     """
     try:
         size = os.path.getsize(path)
@@ -91,6 +90,15 @@ def read_sweep(path: Path) -> np.ndarray:
         raise DataError(path, f"size {size} bytes is not a multiple of 16 (float32 x, y, z, intensity)")
     if size == 0:
         raise DataError(path, "sweep is empty (0 points)")
+    return size // 16
+
+
+def read_sweep(path: Path) -> np.ndarray:
+    """A ``.bin`` sweep as ``(N, 4)`` float32 records (x, y, z, intensity) in the sensor frame.
+
+    Raises DataError as :func:`sweep_size` does, and for NaN or inf coordinates.
+    """
+    sweep_size(path)
     records = np.fromfile(path, dtype=np.float32).reshape(-1, 4)
     if not np.isfinite(records[:, :3]).all():
         bad = int((~np.isfinite(records[:, :3])).any(axis=1).sum())
