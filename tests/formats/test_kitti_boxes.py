@@ -72,11 +72,16 @@ def test_alpha_by_hand():
     np.testing.assert_allclose(alpha_from_lidar(boxes, ry), ry + [0, np.pi / 2, -np.pi / 4])
 
 
-def test_real_labels_alpha_and_heading_agree_with_the_file(tmp_path):
+def real_objects(tmp_path):
+    """The calibration and the non-DontCare objects of the fixture files."""
     (tmp_path / "c.txt").write_text(CALIB_TEXT)
     (tmp_path / "l.txt").write_text("\n".join(LABEL_LINES))
-    calib, labels = read_calibration(tmp_path / "c.txt"), read_label_file(tmp_path / "l.txt")
-    objects = labels.select(labels.name != "DontCare")
+    labels = read_label_file(tmp_path / "l.txt")
+    return read_calibration(tmp_path / "c.txt"), labels.select(labels.name != "DontCare")
+
+
+def test_real_labels_alpha_and_heading_agree_with_the_file(tmp_path):
+    calib, objects = real_objects(tmp_path)
     boxes = labels_to_lidar_boxes(objects, calib)
     np.testing.assert_allclose(alpha_from_lidar(boxes, objects.rotation_y), objects.alpha, atol=0.02)
     # the box's length axis in LiDAR is the camera box's length axis (cos ry, 0, -sin ry), up to the small
@@ -87,10 +92,7 @@ def test_real_labels_alpha_and_heading_agree_with_the_file(tmp_path):
 
 
 def test_gt_to_lidar_to_prediction_file_round_trip(tmp_path):
-    (tmp_path / "c.txt").write_text(CALIB_TEXT)
-    (tmp_path / "l.txt").write_text("\n".join(LABEL_LINES))
-    calib, gt = read_calibration(tmp_path / "c.txt"), read_label_file(tmp_path / "l.txt")
-    gt = gt.select(gt.name != "DontCare")
+    calib, gt = real_objects(tmp_path)
     boxes = labels_to_lidar_boxes(gt, calib)
     pred = predictions_to_labels(boxes, np.linspace(0.9, 0.3, len(gt)), gt.name, calib, IMAGE_SIZE)
     write_label_file(tmp_path / "p.txt", pred)

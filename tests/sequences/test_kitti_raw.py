@@ -131,13 +131,19 @@ def test_frames_near_object_val_frames_are_left_out(tmp_path):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "formats"))
     from kitti_fixtures import write_mapping
 
-    from strl.formats.kitti_mapping import split_neighbourhood
+    from strl.formats.kitti_mapping import pretraining_overlap, split_frames, split_neighbourhood
 
     write_mapping(tmp_path / "object")  # val holds raw frame 10 of 2011_09_26_drive_0001
     write_drive(tmp_path / "raw", drive="0001", frames=range(13))
     exclude = split_neighbourhood(tmp_path / "object", "val", window=1)
     seqs = KittiRawSequences(tmp_path / "raw", exclude=exclude)
     assert seqs.names == ["2011_09_26_drive_0001@0-8", "2011_09_26_drive_0001@12-12"] and seqs.excluded == 3
+    used = seqs.frames_used()
+    assert used["2011_09_26_drive_0001"].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 12]
+    splits = {s: split_frames(tmp_path / "object", s) for s in ("train", "val")}
+    assert pretraining_overlap(splits, used, window=1)["val"]["frames_near"] == 0  # raw frame 10: left out
+    assert pretraining_overlap(splits, used, window=2)["val"]["frames_near"] == 1  # frames 8 and 12 are 2 away
+    assert pretraining_overlap(splits, used)["train"]["frames_near"] == 2  # raw frames 0 and 4 are pre-trained on
 
 
 def test_kitti_raw_is_a_pretraining_source(tmp_path):

@@ -81,8 +81,9 @@ class Calibration:
 
     def lidar_to_image(self, points: np.ndarray) -> np.ndarray:
         """``(N, 3)`` LiDAR points -> ``(N, 2)`` image_2 pixels: ``P2 @ R0_ext @ Tr_ext``."""
-        return self.rect_to_image(self.lidar_to_rect(np.asarray(points, dtype=np.float64))).astype(
-            np.result_type(np.asarray(points).dtype, np.float32))
+        pts = np.asarray(points)
+        uv = self.rect_to_image(self.lidar_to_rect(pts.astype(np.float64)))
+        return uv.astype(np.result_type(pts.dtype, np.float32))
 
 
 def read_calibration(path: str | os.PathLike) -> Calibration:

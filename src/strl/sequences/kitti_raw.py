@@ -188,6 +188,14 @@ class KittiRawSequences(SweepSequences):
         current = read_oxts(self._oxts[s][int(self.frame_numbers[s][t])])
         return oxts_poses(np.stack([self._first_values[first], current]))[1] @ self._velo_to_imu[s]
 
+    def frames_used(self) -> dict[str, np.ndarray]:
+        """``{drive: raw frame numbers}`` of every sweep this set serves, for
+        :func:`strl.formats.kitti_mapping.pretraining_overlap`."""
+        out: dict[str, np.ndarray] = {}
+        for drive, frames in zip(self.drives, self.frame_numbers):
+            out[drive] = np.concatenate([out.get(drive, np.zeros(0, np.int64)), frames])
+        return out
+
     def velo_to_cam(self, s: int) -> np.ndarray:
         """The 4x4 velodyne -> camera-0 (unrectified) transform of sequence ``s``'s date
         (``calib_velo_to_cam.txt``)."""
