@@ -127,8 +127,8 @@ class KittiObjectDataset:
     ``ds[i]`` is a :class:`KittiFrame`; :attr:`ids` the frame ids read.
     """
 
-    def __init__(self, root: str | os.PathLike, split: str = "train", class_names: Sequence[str] | None = DEFAULT_CLASSES,
-                 fov_only: bool = True, strict: bool = True):
+    def __init__(self, root: str | os.PathLike, split: str = "train",
+                 class_names: Sequence[str] | None = DEFAULT_CLASSES, fov_only: bool = True, strict: bool = True):
         if split not in SPLIT_FOLDERS:
             raise ConfigError(f"unknown KITTI object split {split!r}; known: {', '.join(SPLIT_FOLDERS)}")
         self.root = Path(root)

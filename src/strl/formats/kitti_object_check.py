@@ -20,6 +20,7 @@ from strl.formats.kitti_mapping import (
     find_mapping, odometry_frames, pretraining_overlap, raw_frames_of_split, read_object_mapping,
 )
 from strl.formats.kitti_object import KittiObjectDataset, read_image_shape
+from strl.sequences.frame_files import listing
 from strl.sequences.kitti_files import sweep_size
 
 __all__ = ["KittiObjectClouds", "object_parts", "split_file_report"]
@@ -111,16 +112,14 @@ def _raw_lines(root: Path, datasets: dict[str, KittiObjectDataset], problems: li
     odometry = pretraining_overlap(frames, odometry_frames())
     out = {}
     for split, fs in frames.items():
-        others = set().union(*(d for s, d in drives.items() if s != split and s in ("train", "val")))
-        shared = sorted(drives[split] & others) if split in ("train", "val") else []
+        line = f"raw data ({mapping_dir.name}/): {len(fs)} frame(s) from {len(drives[split])} drive(s)"
+        if split in ("train", "val"):
+            others = set().union(*(d for s, d in drives.items() if s != split and s in ("train", "val")))
+            shared = sorted(drives[split] & others)
+            line += f"; {len(shared)} drive(s) shared with the other split" + (f": {listing(shared)}" if shared else "")
         odo = odometry[split]
-        out[split] = [
-            f"raw data ({mapping_dir.name}/): {len(fs)} frame(s) from {len(drives[split])} drive(s)"
-            + (f"; {len(shared)} drive(s) shared with the other split" + (f": {', '.join(shared[:5])}" if shared else "")
-               if split in ("train", "val") else ""),
-            f"odometry 00-10 (pre-training): {len(odo['shared_drives'])} of these drives, "
-            f"{odo['frames_near']} of these frames",
-        ]
+        out[split] = [line, f"odometry 00-10 (pre-training): {len(odo['shared_drives'])} of these drives, "
+                            f"{odo['frames_near']} of these frames"]
     return out
 
 
