@@ -9,6 +9,7 @@ from strl.errors import ConfigError
 #: task name -> "module:class"
 TASKS = {
     "classify": "strl.tasks.classify:ClassifyTask",
+    "partseg": "strl.tasks.partseg:PartSegTask",
 }
 
 

@@ -8,12 +8,13 @@ subclasses :class:`Task` and defines its settings class and presets.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import torch
-from torch import nn
-from torch.utils.data import Dataset
+
+if TYPE_CHECKING:  # the CLI imports tasks for their settings; torch is imported when a task runs
+    import torch
+    from torch import nn
 
 
 @dataclass
@@ -24,7 +25,7 @@ class TaskData:
     ``info`` holds what the model and the report need (class names, counts, ...).
     """
 
-    train: Dataset
+    train: Any
     val: Any
     test: Any
     collate: Callable | None = None
@@ -45,29 +46,32 @@ class Task:
     name: the ``strl finetune`` sub-command.
     selection_metric: the key of ``Evaluation.metrics`` that selects the epoch on validation data
         (and that the report leads with); ``report_metrics`` lists the keys the summary reports.
+    settings, presets, default_preset: the settings class, its presets, and the one used by default.
     """
 
     name: str = ""
     selection_metric: str = ""
     report_metrics: tuple[str, ...] = ()
+    #: encoders the task's head fits
+    backbones: tuple[str, ...] = ()
 
     def data(self, cfg, fraction: float, seed: int) -> TaskData:
         """The run's splits: labels of the training split reduced to ``fraction`` (seeded), and the
         validation split carved from those labelled samples."""
         raise NotImplementedError
 
-    def build_model(self, cfg, encoder: nn.Module, info: dict) -> nn.Module:
+    def build_model(self, cfg, encoder: "nn.Module", info: dict) -> "nn.Module":
         """The task model around ``encoder`` (pre-trained or freshly initialised)."""
         raise NotImplementedError
 
-    def loss(self, model: nn.Module, batch, cfg) -> torch.Tensor:
+    def loss(self, model: "nn.Module", batch, cfg) -> "torch.Tensor":
         raise NotImplementedError
 
     def batch_size(self, batch) -> int:
         """Samples in a training batch (for logging)."""
         return int(batch["points"].shape[0])
 
-    def evaluate(self, model: nn.Module, split, cfg, device: torch.device) -> Evaluation:
+    def evaluate(self, model: "nn.Module", split, cfg, device: "torch.device") -> Evaluation:
         """Scores of ``model`` (in eval mode) on a validation or test split."""
         raise NotImplementedError
 
@@ -78,6 +82,6 @@ class Task:
         """What a fine-tuned checkpoint needs besides the encoder to rebuild the model."""
         return {}
 
-    def rebuild_model(self, encoder: nn.Module, head: dict, cfg=None) -> nn.Module:
+    def rebuild_model(self, encoder: "nn.Module", head: dict, cfg=None) -> "nn.Module":
         """The model of a fine-tuned checkpoint from its encoder and ``head_description``."""
         return self.build_model(cfg, encoder, head)

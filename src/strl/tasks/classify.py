@@ -12,13 +12,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-import torch
 from pydantic import Field
-from torch import nn
 
-from strl.evaluate.features import prepare_cloud
 from strl.finetune.settings import FinetuneSettings
-from strl.finetune.splits import labelled_split
 from strl.settings.schema import Settings
 from strl.tasks.base import Evaluation, Task, TaskData
 
@@ -73,10 +69,12 @@ class ObjectSplit:
 
     def points(self, i: int) -> np.ndarray:
         """``(num_points, 3)`` float32 of sample ``i``."""
+        from strl.evaluate.features import prepare_cloud
+
         return prepare_cloud(self.clouds[int(self.indices[i])], self.num_points)
 
 
-class TrainObjects(torch.utils.data.Dataset):
+class TrainObjects:
     """Training samples keyed by ``(index, epoch)``: augmented clouds ``(N, 3)`` and labels."""
 
     def __init__(self, split: ObjectSplit, seed: int, augment: bool):
@@ -86,6 +84,8 @@ class TrainObjects(torch.utils.data.Dataset):
         return len(self.split)
 
     def __getitem__(self, key):
+        import torch
+
         i, epoch = key
         pts = self.split.points(i)
         if self.augment:
@@ -108,6 +108,7 @@ class ClassifyTask(Task):
     name = "classify"
     selection_metric = "overall_accuracy"
     report_metrics = ("overall_accuracy", "mean_class_accuracy")
+    backbones = ("pointnet", "dgcnn")
     settings = ClassifySettings
     presets = PRESETS
     default_preset = "builtin"
@@ -121,6 +122,8 @@ class ClassifyTask(Task):
         return self._splits
 
     def data(self, cfg, fraction: float, seed: int) -> TaskData:
+        from strl.finetune.splits import labelled_split
+
         train, test = self._load(cfg)
         train_idx, val_idx = labelled_split(np.asarray(train.labels), fraction, cfg.val_fraction, seed)
         names = list(train.class_names) if train.class_names is not None else None
@@ -132,17 +135,19 @@ class ClassifyTask(Task):
                         ObjectSplit(train, val_idx, cfg.num_points), ObjectSplit(test, np.arange(len(test)), cfg.num_points),
                         info=info)
 
-    def build_model(self, cfg, encoder: nn.Module, info: dict) -> nn.Module:
+    def build_model(self, cfg, encoder, info: dict):
         from strl.models.classification import Classifier
 
         return Classifier(encoder, info["num_classes"], dropout=cfg.dropout if cfg is not None else 0.5)
 
-    def loss(self, model, batch, cfg) -> torch.Tensor:
+    def loss(self, model, batch, cfg):
         from strl.models.losses import smoothed_cross_entropy
 
         return smoothed_cross_entropy(model(batch["points"]), batch["label"], cfg.label_smoothing)
 
     def evaluate(self, model, split: ObjectSplit, cfg, device) -> Evaluation:
+        import torch
+
         from strl.metrics.classification import mean_class_accuracy, overall_accuracy
 
         if len(split) == 0:
