@@ -49,6 +49,26 @@ EXPORT_TARGETS = {
 DEFAULT_TARGET = {"pointnet": "dgcnn-cls", "dgcnn": "dgcnn-cls", "dgcnn-semseg": "dgcnn-semseg", "dgcnn-partseg": "dgcnn-partseg", "votenet": "votenet"}
 
 
+def export_finetuned(checkpoint: str, output: str, to: str | None = None) -> list[str]:
+    """Export a fine-tuned model (encoder and head) in the layout its downstream code base loads,
+    plus a safetensors copy of that state with a JSON description. Returns the paths written."""
+    from strl.checkpoints.finetuned import load_finetuned
+
+    loaded = load_finetuned(checkpoint)
+    target, top_key, state = loaded.task.downstream_export(loaded.model, loaded.meta)
+    if to and to != target:
+        raise CheckpointError(checkpoint, f"is a fine-tuned {loaded.meta['task']} model with a "
+                                          f"{loaded.meta['encoder']['backbone']} encoder; it exports to {target}, not {to}")
+    written = []
+    if not output.endswith(".safetensors"):
+        atomic_torch_save({top_key: state}, output)
+        written.append(output)
+    st_path = os.path.splitext(output)[0] + ".safetensors"
+    description = {**loaded.meta["encoder"], "task": loaded.meta["task"], "head": loaded.meta["head"], "export_target": target}
+    written += [st_path, write_safetensors(state, description, st_path)]
+    return written
+
+
 def export_checkpoint(checkpoint: str, output: str, backbone: str | None = None, k: int | None = None, to: str | None = None, log=print) -> list[str]:
     """Export a checkpoint's encoder for the downstream code base ``to`` (default: the one that
     fine-tunes this backbone), plus a safetensors copy with a JSON description.

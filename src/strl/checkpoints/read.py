@@ -96,6 +96,9 @@ def read_encoder_state(path: str | os.PathLike) -> EncoderState:
         raise CheckpointError(path, f"no state_dict in the checkpoint (top-level keys: {sorted(obj)[:10]})")
     if "strl" in obj:
         meta = obj["strl"]
+        if isinstance(meta, dict) and meta.get("kind") == "finetuned":
+            raise CheckpointError(path, f"is a fine-tuned {meta.get('task', '')} model, not a pre-trained encoder: "
+                                        "give the pre-trained checkpoint (strl predict and strl export take this one)")
         return EncoderState(_strip(state, "method.backbone."), "strl", dict(meta.get("encoder", {})))
     for prefix in ONLINE_PREFIXES:
         online = _strip(state, prefix)

@@ -11,7 +11,7 @@ class ExportSettings(CheckpointSettings):
     """All settings of ``strl export``."""
 
     to: Literal["", "dgcnn-cls", "dgcnn-semseg", "dgcnn-partseg", "votenet"] = ""
-    """downstream code base ('': the one that fine-tunes the checkpoint's backbone)"""
+    """downstream code base ('': the one that fine-tunes the checkpoint's backbone, or that runs the fine-tuned model)"""
 
 
 def add_arguments(parser) -> None:
@@ -27,9 +27,16 @@ def run(args) -> int:
     from strl.settings import settings_from_args
     from strl.settings.common import writable_file
 
+    from strl.checkpoints.export import export_finetuned
+    from strl.checkpoints.finetuned import is_finetuned
+
     cfg = settings_from_args(args, ExportSettings)
     writable_file(args.output, "OUTPUT")
-    for path in export_checkpoint(args.checkpoint, args.output, backbone=cfg.backbone or None, k=cfg.k or None,
-                                  to=cfg.to or None):
+    if is_finetuned(args.checkpoint):
+        paths = export_finetuned(args.checkpoint, args.output, to=cfg.to or None)
+    else:
+        paths = export_checkpoint(args.checkpoint, args.output, backbone=cfg.backbone or None, k=cfg.k or None,
+                                  to=cfg.to or None)
+    for path in paths:
         print(f"wrote {path}")
     return 0

@@ -75,6 +75,14 @@ class Task:
         """Scores of ``model`` (in eval mode) on a validation or test split."""
         raise NotImplementedError
 
+    def predict_arrays(self, model: "nn.Module", clouds: np.ndarray, cfg, source: str) -> np.ndarray:
+        """``strl predict``: the model's outputs for ``(M, N, 3)`` clouds (``source`` names their file)."""
+        raise NotImplementedError(f"strl predict does not support {self.name} models")
+
+    def downstream_export(self, model: "nn.Module", meta: dict) -> tuple[str, str, dict]:
+        """``(target code base, top-level key, state_dict)`` of a fine-tuned model for ``strl export``."""
+        raise NotImplementedError(f"strl export does not support fine-tuned {self.name} models")
+
     def extra_outputs(self, record, metrics: dict, folder: str) -> None:
         """Task-specific additions to the run folder and ``metrics`` (``record``: the first pre-trained run)."""
 
@@ -85,3 +93,23 @@ class Task:
     def rebuild_model(self, encoder: "nn.Module", head: dict, cfg=None) -> "nn.Module":
         """The model of a fine-tuned checkpoint from its encoder and ``head_description``."""
         return self.build_model(cfg, encoder, head)
+
+
+def batched_outputs(model: "nn.Module", clouds: np.ndarray, cfg, forward=None) -> np.ndarray:
+    """Run ``forward(model, points (b, N, 3), start, stop)`` (default ``model(points)``) over ``(M, N, 3)``
+    clouds in batches of ``cfg.batch_size`` on ``cfg.device``, in eval mode, optionally normalising
+    each cloud into the unit sphere (``cfg.normalize``); the outputs concatenated as float32."""
+    import torch
+
+    from strl.evaluate.features import normalize_unit_sphere
+
+    forward = forward or (lambda m, points, start, stop: m(points))
+    outs = []
+    with torch.no_grad():
+        for start in range(0, len(clouds), cfg.batch_size):
+            batch = clouds[start:start + cfg.batch_size]
+            if cfg.normalize:
+                batch = np.stack([normalize_unit_sphere(c) for c in batch])
+            points = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(cfg.device)
+            outs.append(forward(model, points, start, start + len(batch)).float().cpu().numpy())
+    return np.concatenate(outs)

@@ -162,6 +162,16 @@ class ClassifyTask(Task):
                            "mean_class_accuracy": mean_class_accuracy(pred, label)},
                           {"pred": pred, "label": label})
 
+    def predict_arrays(self, model, clouds: np.ndarray, cfg, source: str) -> np.ndarray:
+        """Class logits ``(M, C)``."""
+        from strl.tasks.base import batched_outputs
+
+        return batched_outputs(model, clouds, cfg)
+
+    def downstream_export(self, model, meta: dict):
+        """WangYueFt/dgcnn's classifier (DGCNN or PointNet), head included: ``{"state_dict": ...}``."""
+        return "dgcnn-cls", "state_dict", model.downstream_state_dict()
+
     def extra_outputs(self, record, metrics: dict, folder: str) -> None:
         import os
 

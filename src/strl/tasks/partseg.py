@@ -101,6 +101,34 @@ class TrainShapes:
                 "category": torch.tensor(category)}
 
 
+def categories_of(text: str, count: int) -> np.ndarray:
+    """``(count,)`` int64 ShapeNetPart category ids from a name, an id, or a ``.npy`` of ids."""
+    from strl.errors import ConfigError
+    from strl.formats.shapenetpart import SHAPENETPART_CLASSES
+
+    names = [n.lower() for n in SHAPENETPART_CLASSES]
+    if not text:
+        raise ConfigError("part segmentation needs the shapes' category: give --category (a name such as Chair, "
+                          "an id 0..15, or a .npy of ids)")
+    if text.lower() in names:
+        return np.full(count, names.index(text.lower()), dtype=np.int64)
+    if text.isdigit():
+        if int(text) >= len(names):
+            raise ConfigError(f"--category {text}: ids are 0..{len(names) - 1}")
+        return np.full(count, int(text), dtype=np.int64)
+    if text.endswith(".npy"):
+        try:
+            ids = np.load(text, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(text, f"cannot read category ids ({exc})") from None
+        if ids.shape != (count,) or not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= len(names):
+            raise DataError(text, f"expected ({count},) integer category ids in 0..{len(names) - 1}, "
+                                  f"got shape {ids.shape} of {ids.dtype}")
+        return ids.astype(np.int64)
+    raise ConfigError(f"--category {text!r}: not a ShapeNetPart category ({', '.join(SHAPENETPART_CLASSES)}), "
+                      "an id 0..15, or a .npy file")
+
+
 class PartSegTask(Task):
     name = "partseg"
     selection_metric = "instance_miou"
@@ -165,6 +193,20 @@ class PartSegTask(Task):
         scores = part_segmentation_mious(shape_ious(pred, label, split.categories), split.categories)
         return Evaluation({"instance_miou": scores["instance_miou"], "class_miou": scores["class_miou"]},
                           {"pred": pred, "label": label, "category": split.categories.astype(np.int64)})
+
+    def predict_arrays(self, model, clouds: np.ndarray, cfg, source: str) -> np.ndarray:
+        """Part logits ``(M, N, 50)`` of clouds of category ``cfg.category`` (a name, an id, or a .npy of ids)."""
+        import torch
+
+        from strl.tasks.base import batched_outputs
+
+        category = categories_of(cfg.category, len(clouds))
+        return batched_outputs(model, clouds, cfg, lambda m, points, start, stop:
+                               m(points, torch.from_numpy(category[start:stop]).to(points.device)))
+
+    def downstream_export(self, model, meta: dict):
+        """dgcnn.pytorch's ``DGCNN_partseg``, head included: ``{"state_dict": ...}``."""
+        return "dgcnn-partseg", "state_dict", model.downstream_state_dict()
 
     def extra_outputs(self, record, metrics: dict, folder: str) -> None:
         from strl.metrics.segmentation import part_segmentation_mious, shape_ious

@@ -1,0 +1,49 @@
+"""``strl score KIND PREDICTIONS``: recompute every metric from a saved predictions file.
+
+The same metric functions as ``strl finetune`` (one implementation each, in :mod:`strl.metrics`).
+Formats: classify ``pred (M,)``, ``label (M,)``; partseg ``pred (M, N)``, ``label (M, N)`` part ids
+0..49, ``category (M,)`` 0..15; semseg ``pred (P,)``, ``label (P,)`` (optional ``ignore_index``,
+``num_classes``). Fractions in 0..1 in the JSON; the printout shows percentages.
+"""
+
+from __future__ import annotations
+
+KINDS = {
+    "classify": "overall accuracy, mean class accuracy, confusion matrix",
+    "partseg": "instance and class mIoU (ShapeNetPart conventions)",
+    "semseg": "pooled per-class IoU, mIoU, overall and mean class accuracy",
+}
+
+
+def add_arguments(parser) -> None:
+    sub = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind, text in KINDS.items():
+        p = sub.add_parser(kind, help=text, description=text)
+        p.add_argument("predictions", help=f"predictions .npz in the {kind} format (see strl score --help)")
+        p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON (default: none)")
+        if kind == "partseg":
+            p.add_argument("--no-restrict-parts", dest="restrict", action="store_false",
+                           help="score the argmax over all 50 parts, as dgcnn.pytorch (default: the category's parts; "
+                                "needs 'logits' in the file, or a 'pred' inside each category)")
+
+
+def _print(scores: dict) -> None:
+    for key, value in scores.items():
+        if isinstance(value, float):
+            print(f"{key:<24} {100 * value:6.2f} %" if key.endswith(("accuracy", "miou")) else f"{key:<24} {value}")
+        elif isinstance(value, int):
+            print(f"{key:<24} {value}")
+
+
+def run(args) -> int:
+    from strl.cli.outputs import write_json_result
+    from strl.metrics.prediction_files import score_file
+    from strl.settings.common import writable_file
+
+    if args.json:
+        writable_file(args.json, "--json")
+    scores = score_file(args.predictions, args.kind, restrict=getattr(args, "restrict", True))
+    _print(scores)
+    if args.json:
+        write_json_result(scores, args.json)
+    return 0
