@@ -1,19 +1,23 @@
-"""Stand-ins for the downstream models that load STRL's transformed checkpoints.
+"""The reference downstream models, rebuilt for tests: they load STRL's transformed checkpoints and
+the fine-tuned state_dicts of ``strl.models``.
 
 Each is rebuilt from the module structure and state_dict keys of the code base STRL fine-tunes with
-(child names, widths, which BatchNorm sits inside which Sequential), with its own forward written
-here, independent of ``strl.backbones``, in the downstream input layout:
+(child names, widths, which BatchNorm sits inside which Sequential), with its own plain forward
+written here, independent of ``strl.backbones`` and ``strl.models``, in the downstream input layout:
 
 * ``DGCNNCls``, ``PointNetCls``: WangYueFt/dgcnn classification, input ``(B, 3, N)``;
-* ``DGCNNSemSegNet``: dgcnn.pytorch ``DGCNN_semseg`` (xyz only, 13 classes), input ``(B, C, N)``;
-* ``DGCNNPartSegNet``: dgcnn.pytorch ``DGCNN_partseg`` (16 categories, 50 parts), input ``(B, C, N)``;
+* ``DGCNNSemSegNet``: dgcnn.pytorch ``DGCNN_semseg`` (xyz only as in STRL, or 9 channels as
+  ``DGCNN_semseg_s3dis``; 13 classes), input ``(B, C, N)``;
+* ``DGCNNPartSegNet``: dgcnn.pytorch ``DGCNN_partseg`` (16 categories, 50 parts), input ``(B, C, N)``
+  and the category one-hot ``(B, 16)``;
 * ``VoteNetStandIn``: VoteNet's ``backbone_net`` (strl's PointNet++ backbone) plus dummy ``vgen`` and
   ``pnet`` heads, input ``(B, N, 3 + input_feature_dim)``.
 
 Every model names its ``head_modules`` (children the downstream training initialises itself), tells
 which checkpoint entry it reads (``checkpoint_key``) and computes the pooled feature of its encoder
 part (``encoder_features``). :func:`load_like_downstream` reads a file as the downstream script does;
-:func:`assert_loads_into` checks that a file fills exactly the encoder part.
+:func:`assert_loads_into` checks that a file fills exactly the encoder part; :func:`randomize_`
+gives a model random weights and BatchNorm statistics.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ def knn_indices(x: torch.Tensor, k: int) -> torch.Tensor:
     return neg_dist.topk(k, dim=-1).indices
 
 
-def edge_features(x: torch.Tensor, k: int) -> torch.Tensor:
-    """``(B, C, N) -> (B, 2C, N, k)``: ``cat(x_j - x_i, x_i)`` over the k nearest neighbours j."""
+def edge_features(x: torch.Tensor, k: int, knn_on: torch.Tensor | None = None) -> torch.Tensor:
+    """``(B, C, N) -> (B, 2C, N, k)``: ``cat(x_j - x_i, x_i)`` over the k nearest neighbours j (in the
+    space of ``x``, or of ``knn_on`` ``(B, C', N)`` when given)."""
     b = x.shape[0]
     pts = x.transpose(1, 2)  # (B, N, C)
-    nbrs = pts[torch.arange(b).view(b, 1, 1), knn_indices(x, k)]  # (B, N, k, C)
+    nbrs = pts[torch.arange(b).view(b, 1, 1), knn_indices(x if knn_on is None else knn_on, k)]  # (B, N, k, C)
     centre = pts.unsqueeze(2).expand_as(nbrs)
     return torch.cat((nbrs - centre, centre), dim=3).permute(0, 3, 1, 2)
 
@@ -164,8 +169,8 @@ class SegTrunkModel(DownstreamModel):
             setattr(self, f"bn{i}", nn.BatchNorm2d(64))
         self.bn6 = nn.BatchNorm1d(emb_dims)
 
-    def add_trunk_convs(self, emb_dims: int) -> None:
-        self.conv1 = conv_seq(conv2d(6, 64), self.bn1)
+    def add_trunk_convs(self, emb_dims: int, in_channels: int = 3) -> None:
+        self.conv1 = conv_seq(conv2d(2 * in_channels, 64), self.bn1)
         self.conv2 = conv_seq(conv2d(64, 64), self.bn2)
         self.conv3 = conv_seq(conv2d(128, 64), self.bn3)
         self.conv4 = conv_seq(conv2d(64, 64), self.bn4)
@@ -173,8 +178,9 @@ class SegTrunkModel(DownstreamModel):
         self.conv6 = conv_seq(conv1d(192, emb_dims), self.bn6)
 
     def trunk_features(self, x: torch.Tensor):
-        """x1, x2, x3 ``(B, 64, N)`` and conv6 ``(B, emb_dims, N)`` of ``(B, 3, N)`` xyz."""
-        h = self.conv2(self.conv1(edge_features(x, self.k)))
+        """x1, x2, x3 ``(B, 64, N)`` and conv6 ``(B, emb_dims, N)`` of ``(B, C, N)`` points whose
+        first three channels are xyz (the first k-NN graph is built on them)."""
+        h = self.conv2(self.conv1(edge_features(x, self.k, knn_on=x[:, :3])))
         x1 = h.max(dim=-1)[0]
         h = self.conv4(self.conv3(edge_features(x1, self.k)))
         x2 = h.max(dim=-1)[0]
@@ -190,24 +196,29 @@ class SegTrunkModel(DownstreamModel):
 
 
 class DGCNNSemSegNet(SegTrunkModel):
-    """``DGCNN_semseg`` on xyz: three EdgeConv blocks, conv6, then the per-point head conv7..conv9."""
+    """``DGCNN_semseg`` on xyz: three EdgeConv blocks, conv6, then the per-point head conv7..conv9.
+
+    ``in_channels=9``: the layout of dgcnn.pytorch's ``DGCNN_semseg_s3dis`` (EdgeConv on all 9
+    channels), with the first k-NN graph on channels 0:3 (strl's choice) instead of 6:9.
+    """
 
     head_modules = ("bn7", "bn8", "conv7", "conv8", "dp1", "conv9")
 
-    def __init__(self, k: int = 20, emb_dims: int = 1024, classes: int = 13):
+    def __init__(self, k: int = 20, emb_dims: int = 1024, classes: int = 13, in_channels: int = 3):
         super().__init__()
         self.k = k
+        self.in_channels = in_channels
         self.add_trunk_batchnorms(emb_dims)
         self.bn7 = nn.BatchNorm1d(512)
         self.bn8 = nn.BatchNorm1d(256)
-        self.add_trunk_convs(emb_dims)
+        self.add_trunk_convs(emb_dims, in_channels)
         self.conv7 = conv_seq(conv1d(emb_dims + 192, 512), self.bn7)
         self.conv8 = conv_seq(conv1d(512, 256), self.bn8)
         self.dp1 = nn.Dropout(0.5)
         self.conv9 = conv1d(256, classes)
 
     def encoder_point_features(self, x: torch.Tensor):
-        return self.trunk_features(x[:, :3])
+        return self.trunk_features(x[:, : self.in_channels])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, N) -> (B, classes, N)`` logits."""
@@ -308,6 +319,31 @@ class VoteNetStandIn(DownstreamModel):
     def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, N, 3 + input_feature_dim) -> (B, 256)``: maximum of the fp2 seed features."""
         return self.backbone_net.forward_seeds(x)["seed_features"].max(dim=-1)[0]
+
+
+# --- test weights ----------------------------------------------------------------------------------
+
+
+def randomize_(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Random weights and BatchNorm statistics (so eval mode depends on every tensor), transform
+    net away from the identity (so the orientation of ``x^T t`` matters)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in module.state_dict().items():
+            if not t.is_floating_point():
+                t.fill_(7)
+            elif name.endswith("transform.weight"):
+                t.copy_(0.02 * torch.randn(t.shape, generator=gen))
+            elif name.endswith("transform.bias"):
+                t.copy_(torch.eye(3).flatten() + 0.3 * torch.randn(t.shape, generator=gen))
+            elif name.endswith("running_var") or (name.endswith("weight") and t.ndim == 1):
+                t.copy_(0.5 + torch.rand(t.shape, generator=gen))
+            elif t.ndim == 1:  # BN bias, running mean, Linear bias
+                t.copy_(0.1 * torch.randn(t.shape, generator=gen))
+            else:
+                t.copy_(torch.randn(t.shape, generator=gen) / t[0].numel() ** 0.5)
+    return module
+
 
 
 # --- checkpoint files -----------------------------------------------------------------------------

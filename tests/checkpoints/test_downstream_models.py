@@ -26,6 +26,7 @@ from downstream_models import (  # noqa: E402
     VoteNetStandIn,
     assert_loads_into,
     load_like_downstream,
+    randomize_,
     transformed_checkpoint,
 )
 
@@ -57,27 +58,6 @@ CASES = {
     "dgcnn-partseg": Case("dgcnn-partseg", lambda: DGCNNPartSeg(k=K), lambda: DGCNNPartSegNet(k=K)),
     "votenet": Case("votenet", votenet_backbone, lambda: VoteNetStandIn(), channels_first=False, num_points=256),
 }
-
-
-def randomize_(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    """Random weights and BatchNorm statistics (so eval mode depends on every tensor), transform
-    net away from the identity (so the orientation of ``x^T t`` matters)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in module.state_dict().items():
-            if not t.is_floating_point():
-                t.fill_(7)
-            elif name.endswith("transform.weight"):
-                t.copy_(0.02 * torch.randn(t.shape, generator=gen))
-            elif name.endswith("transform.bias"):
-                t.copy_(torch.eye(3).flatten() + 0.3 * torch.randn(t.shape, generator=gen))
-            elif name.endswith("running_var") or (name.endswith("weight") and t.ndim == 1):
-                t.copy_(0.5 + torch.rand(t.shape, generator=gen))
-            elif t.ndim == 1:  # BN bias, running mean, Linear bias
-                t.copy_(0.1 * torch.randn(t.shape, generator=gen))
-            else:
-                t.copy_(torch.randn(t.shape, generator=gen) / t[0].numel() ** 0.5)
-    return module
 
 
 def write_transformed(case: Case, encoder: torch.nn.Module, folder) -> str:

@@ -44,10 +44,12 @@ def edge_layers(emb_dims: int) -> list[nn.Sequential]:
     return [conv_bn_lrelu_2d(cin, cout) for cin, cout in EDGE_WIDTHS] + [conv_bn_lrelu_1d(LOCAL_DIMS, emb_dims)]
 
 
-def three_block_features(module: nn.Module, x: torch.Tensor, k: int) -> PointFeatures:
-    """The shared trunk: ``(B, 3, N)`` through EdgeConv blocks (conv1, conv2), (conv3, conv4),
-    (conv5) of ``module``, each followed by a max over the ``k`` neighbours, then conv6."""
-    x1 = edge_conv(x, k, [module.conv1, module.conv2])
+def three_block_features(module: nn.Module, x: torch.Tensor, k: int, first_idx: torch.Tensor | None = None) -> PointFeatures:
+    """The shared trunk: ``(B, C, N)`` through EdgeConv blocks (conv1, conv2), (conv3, conv4),
+    (conv5) of ``module``, each followed by a max over the ``k`` neighbours, then conv6.
+
+    The first block's neighbours are the nearest in the space of ``x``, or ``first_idx`` ``(B, N, k)``."""
+    x1 = edge_conv(x, k, [module.conv1, module.conv2], idx=first_idx)
     x2 = edge_conv(x1, k, [module.conv3, module.conv4])
     x3 = edge_conv(x2, k, [module.conv5])
     return PointFeatures(x1, x2, x3, module.conv6(torch.cat((x1, x2, x3), dim=1)))

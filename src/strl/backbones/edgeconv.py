@@ -38,8 +38,10 @@ def graph_feature(x: torch.Tensor, k: int, idx: torch.Tensor | None = None) -> t
     return torch.cat((nbrs - centre, centre), dim=-1).permute(0, 3, 1, 2).contiguous()
 
 
-def edge_conv(x: torch.Tensor, k: int, layers: list[nn.Module], fused: bool = True) -> torch.Tensor:
+def edge_conv(x: torch.Tensor, k: int, layers: list[nn.Module], fused: bool = True, idx: torch.Tensor | None = None) -> torch.Tensor:
     """One EdgeConv block: graph feature, the ``layers`` in turn, max over neighbours. ``(B, C, N) -> (B, C', N)``.
+
+    Neighbours: the ``k`` nearest in the space of ``x``, or ``idx`` ``(B, N, k)`` when given.
 
     ``fused`` (default): when ``layers`` is one ``Conv2d-BatchNorm2d-LeakyReLU`` layer, computed by
     :func:`~strl.backbones.fused_edgeconv.fused_edge_conv` without any ``(B, C, N, k)`` tensor;
@@ -47,12 +49,13 @@ def edge_conv(x: torch.Tensor, k: int, layers: list[nn.Module], fused: bool = Tr
     ``fused=False`` is the original computation.
     """
     if not fused:
-        h = graph_feature(x, k)
+        h = graph_feature(x, k, idx=idx)
         for layer in layers:
             h = layer(h)
         return h.amax(dim=-1)
     pts = x.transpose(1, 2)  # (B, N, C)
-    idx = knn_indices(pts, k)
+    if idx is None:
+        idx = knn_indices(pts, k)
     graph = NeighbourGraph.from_indices(idx)
     if len(layers) == 1 and can_fuse(layers[0]):
         return fused_edge_conv(pts, graph, layers[0]).transpose(1, 2)
