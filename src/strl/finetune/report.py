@@ -35,22 +35,25 @@ def _pct(mean: float, std: float) -> str:
 
 def format_table(task, summary: dict, seeds: list[int]) -> str:
     """Pre-trained vs scratch per label fraction and metric: mean ± std over seeds, and the difference."""
-    lines = [f"test scores over {len(seeds)} seed(s) (mean ± std, %), epoch selected on validation data:"]
-    header = f"{'labels':>7}  {'metric':<22} {'pre-trained':>14} {'scratch':>14} {'difference':>10}"
-    lines.append(header)
+    lines = [f"test scores over {len(seeds)} seed(s) (mean ± std, %), epoch selected on validation data:",
+             f"{'labels':>7}  {'metric':<36} {'pre-trained':>13} {'scratch':>13} {'difference':>10}"]
+
+    def row(fraction: str, label: str, key: str) -> str:
+        pre = (part.get(key, np.nan), part.get(f"{key}_std", np.nan))
+        scr = (part.get(f"{key}_scratch", np.nan), part.get(f"{key}_scratch_std", np.nan))
+        diff = pre[0] - scr[0]
+        return (f"{fraction:>7}  {label:<36} {_pct(*pre):>13} {_pct(*scr):>13} "
+                f"{'' if not np.isfinite(diff) else f'{100 * diff:+.1f}':>10}")
+
     for fraction, part in summary.items():
+        shown = f"{float(fraction):.0%}"
         for key in task.report_metrics:
-            pre = (part.get(key, np.nan), part.get(f"{key}_std", np.nan))
-            scr = (part.get(f"{key}_scratch", np.nan), part.get(f"{key}_scratch_std", np.nan))
-            diff = pre[0] - scr[0]
-            lines.append(f"{float(fraction):>7.0%}  {key:<22} {_pct(*pre):>14} {_pct(*scr):>14} "
-                         f"{'' if not np.isfinite(diff) else f'{100 * diff:+.1f}':>10}")
+            lines.append(row(shown, key, key))
+            shown = ""
         key = task.selection_metric
-        lines.append(f"{'':>7}  {key + ' (last epoch)':<22} {_pct(part.get(f'{key}_last', np.nan), part.get(f'{key}_last_std', np.nan)):>14} "
-                     f"{_pct(part.get(f'{key}_last_scratch', np.nan), part.get(f'{key}_last_scratch_std', np.nan)):>14}")
-        lines.append(f"{'':>7}  {key + ' (best on test*)':<22} {_pct(part.get(f'{key}_best_on_test', np.nan), part.get(f'{key}_best_on_test_std', np.nan)):>14} "
-                     f"{_pct(part.get(f'{key}_best_on_test_scratch', np.nan), part.get(f'{key}_best_on_test_scratch_std', np.nan)):>14}")
-    lines.append("* " + OPTIMISTIC)
+        lines.append(row("", f"{key}, last epoch", f"{key}_last"))
+        lines.append(row("", f"{key}, best on test (*)", f"{key}_best_on_test"))
+    lines.append("(*) " + OPTIMISTIC)
     return "\n".join(lines)
 
 
@@ -82,7 +85,7 @@ def plot_curves(task, records: dict, path: str) -> None:
     key = task.selection_metric
     for init, colour in (("pretrained", "tab:blue"), ("scratch", "tab:orange")):
         runs = [r for (f, i, _), r in sorted(records.items()) if i == init and f == min(f for f, _, _ in records)]
-        if not runs:
+        if not runs or not runs[0].history:
             continue
         epochs = [row["epoch"] for row in runs[0].history]
         mean = lambda name: np.nanmean([[row.get(name, np.nan) for row in r.history] for r in runs], axis=0)  # noqa: E731

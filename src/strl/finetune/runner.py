@@ -116,8 +116,8 @@ def fit_one(task, cfg, data, encoders: Encoders, init: str, seed: int, folder: s
     )
     trainer.fit(module, train_dataloaders=train_loader(data, cfg, seed))
     record = selection.record
-    if not record.selected:  # validation gave no finite score: fall back to the last epoch, and say so
-        record.selected, record.best_epoch = dict(record.last), -1
+    if not record.selected:  # no validation score (no validation samples): the last epoch is reported
+        record.selected, record.predictions, record.best_epoch = dict(record.last), record.last_predictions, -1
     return record
 
 
@@ -166,8 +166,9 @@ def run_protocol(task, cfg, checkpoint: str | None, folder: str, log=print) -> t
                 start = time.perf_counter()
                 records[(fraction, init, seed)] = record = fit_one(task, cfg, data, encoders, init, seed, folder, name)
                 score = record.selected.get(task.selection_metric, float("nan"))
-                log(f"{name}: test {task.selection_metric} {100 * score:.1f} % at epoch {record.best_epoch} "
-                    f"(selected on validation; {time.perf_counter() - start:.0f} s)")
+                when = (f"at epoch {record.best_epoch} (selected on validation)" if record.best_epoch > 0 else
+                        "at the last epoch (no validation samples at this label fraction)")
+                log(f"{name}: test {task.selection_metric} {100 * score:.1f} % {when}; {time.perf_counter() - start:.0f} s")
     return aggregate(task, records), records
 
 

@@ -28,6 +28,7 @@ class RunRecord:
     last: dict = field(default_factory=dict)  # test metrics at the last epoch
     best_on_test: dict = field(default_factory=dict)  # per metric, the best test value over evaluated epochs
     predictions: dict = field(default_factory=dict)  # test predictions at the validation-selected epoch
+    last_predictions: dict = field(default_factory=dict)  # test predictions at the last evaluated epoch
 
 
 class EpochSelection(L.Callback):
@@ -63,7 +64,7 @@ class EpochSelection(L.Callback):
             rec.best_val, rec.best_epoch, rec.selected, rec.predictions = score, epoch, dict(test.metrics), test.predictions
             if self.checkpoint_dir:
                 trainer.save_checkpoint(os.path.join(self.checkpoint_dir, "best.ckpt"))
-        rec.last = dict(test.metrics)
+        rec.last, rec.last_predictions = dict(test.metrics), test.predictions
         for name, value in test.metrics.items():
             if np.isfinite(value) and value > rec.best_on_test.get(name, -np.inf):
                 rec.best_on_test[name] = value
