@@ -1,0 +1,1 @@
+"""Scores of downstream tasks as pure functions of arrays (KITTI object AP, ...)."""

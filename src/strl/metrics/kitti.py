@@ -1,0 +1,262 @@
+"""The official KITTI object evaluation (2D box, BEV, 3D and orientation AP), R11 and R40.
+
+:func:`evaluate_kitti` follows the C++ devkit (``evaluate_object.cpp``) and OpenPCDet's Python
+port (``kitti_object_eval_python/eval.py``): per-frame overlaps (:mod:`.kitti_overlaps`), difficulty
+flags, greedy matching and 41 score thresholds (:mod:`.kitti_matching`), then
+
+* **R11** = mean of the interpolated precision at recall 0, 0.1, ..., 1 (positions 0, 4, ..., 40);
+* **R40** = mean at recall 1/40, ..., 1 (positions 1 ... 40; Simonelli et al., ICCV'19).
+
+Both in percent, as the devkit prints them. Note the devkit's sampling: position ``i`` holds the
+precision at the ``i``-th score threshold, and there are at most as many thresholds as true
+positives, so with fewer than 41 counted objects even a perfect detector scores below 100.
+
+Where the two implementations differ, this module takes:
+
+* DontCare regions excuse false positives for the 2D box metric only (``eval.py``; in the C++
+  devkit the DontCare boxes' invalid 3D fields make the BEV/3D overlaps 0 anyway);
+* the detection height ``|bottom - top|`` as a float (``eval.py``; the C++ devkit truncates it
+  to an integer);
+* orientation similarity only when no detection has ``alpha == -10`` (C++; ``eval.py`` looks at
+  the first detection only);
+* the 2D box and orientation metrics only when some detection has a valid 2D box
+  (``left >= 0``, positive width and height; per class in C++, over all detections here so that
+  every class reports the same metrics);
+* classes without detections score 0 (``eval.py``; the C++ devkit leaves them out);
+* names compared without case, ``DontCare`` included (C++).
+
+Detections need their 2D image box even for BEV/3D: a detection lower than the level's minimum
+height (40 / 25 / 25 px) is ignored, so one without a 2D box (``-1 -1 -1 -1``) never counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from strl.errors import ConfigError
+from strl.metrics.kitti_matching import NEIGHBOUR_CLASS, MatchInputs, dt_flags, gt_flags, precision_curves
+from strl.metrics.kitti_overlaps import bev_and_3d_iou, dontcare_cover, image_iou
+
+__all__ = ["KITTI_CLASSES", "KITTI_METRICS", "LevelScores", "evaluate_kitti", "format_kitti_table", "min_overlaps"]
+
+# columns of the devkit's overlap tables (get_official_eval_result)
+KITTI_CLASSES = ("Car", "Pedestrian", "Cyclist", "Van", "Person_sitting", "Truck")
+KITTI_METRICS = ("bbox", "bev", "3d", "aos")
+_STRICT = {m: (0.7, 0.5, 0.5, 0.7, 0.5, 0.7) for m in ("bbox", "bev", "3d")}  # overlap_0_7, the headline
+_LOOSE = {"bbox": (0.7, 0.5, 0.5, 0.7, 0.5, 0.5),  # overlap_0_5
+          "bev": (0.5, 0.25, 0.25, 0.5, 0.25, 0.5),
+          "3d": (0.5, 0.25, 0.25, 0.5, 0.25, 0.5)}
+LOOSE_KEY = "loose"  # where the loose thresholds' results go in each class's dict
+INVALID_ALPHA = -10.0
+
+LevelScores = list  # [easy, moderate, hard] in percent
+
+
+class KittiLabelsLike(Protocol):
+    """The objects of one frame (``strl.formats`` KITTI labels): arrays over ``K`` objects."""
+
+    name: np.ndarray  # (K,) str
+    truncated: np.ndarray  # (K,)
+    occluded: np.ndarray  # (K,)
+    alpha: np.ndarray  # (K,)
+    bbox: np.ndarray  # (K, 4) left, top, right, bottom
+    dimensions: np.ndarray  # (K, 3) h, w, l
+    location: np.ndarray  # (K, 3) bottom centre, camera frame
+    rotation_y: np.ndarray  # (K,)
+    score: np.ndarray | None  # (K,) for detections
+
+
+def min_overlaps(cls: str, loose: bool = False) -> dict[str, float]:
+    """IoU thresholds ``{"bbox", "bev", "3d"}`` of a class (strict: the headline; loose: overlap_0_5)."""
+    column = _class_column(cls)
+    table = _LOOSE if loose else _STRICT
+    return {metric: table[metric][column] for metric in ("bbox", "bev", "3d")}
+
+
+def _class_column(cls: str) -> int:
+    lower = [c.lower() for c in KITTI_CLASSES]
+    if cls.lower() not in lower:
+        raise ConfigError(f"unknown KITTI class {cls!r}; known: {', '.join(KITTI_CLASSES)}")
+    return lower.index(cls.lower())
+
+
+@dataclass
+class _Objects:
+    """The objects of all frames, concatenated: arrays over ``N``; frame ``f`` is ``starts[f]:starts[f+1]``."""
+
+    name: np.ndarray  # (N,) lower-case
+    truncated: np.ndarray
+    occluded: np.ndarray
+    alpha: np.ndarray
+    bbox: np.ndarray  # (N, 4)
+    dimensions: np.ndarray  # (N, 3) h, w, l
+    location: np.ndarray  # (N, 3)
+    rotation_y: np.ndarray
+    score: np.ndarray  # (N,), zeros for ground truth
+    frame: np.ndarray  # (N,)
+    starts: np.ndarray  # (F + 1,)
+
+
+def _stack(frames: Sequence[KittiLabelsLike], need_score: bool) -> _Objects:
+    counts = np.array([len(f.name) for f in frames], dtype=np.int64)
+    if need_score and any(f.score is None for f, k in zip(frames, counts) if k):
+        raise ValueError("every detection needs a score")
+
+    def cat(field: str, shape: tuple[int, ...]) -> np.ndarray:
+        parts = [np.asarray(getattr(f, field), dtype=np.float64).reshape(-1, *shape) for f in frames]
+        return np.concatenate(parts) if parts else np.zeros((0, *shape))
+
+    scores = [np.zeros(k) if f.score is None else np.asarray(f.score, dtype=np.float64) for f, k in zip(frames, counts)]
+    names = [np.char.lower(np.asarray(f.name, dtype=str)) for f in frames]
+    return _Objects(
+        name=np.concatenate(names) if names else np.zeros(0, dtype=str),
+        truncated=cat("truncated", ()), occluded=cat("occluded", ()), alpha=cat("alpha", ()),
+        bbox=cat("bbox", (4,)), dimensions=cat("dimensions", (3,)), location=cat("location", (3,)),
+        rotation_y=cat("rotation_y", ()), score=np.concatenate(scores) if scores else np.zeros(0),
+        frame=np.repeat(np.arange(len(frames)), counts), starts=np.concatenate([[0], np.cumsum(counts)]),
+    )
+
+
+@dataclass
+class _Overlaps:
+    """Overlaps of every GT / detection pair of a frame with an overlap > 0 in some metric.
+
+    gt, dt ``(P,)`` global indices; by_metric: ``{"bbox", "bev", "3d"}`` -> ``(P,)``;
+    dontcare ``(D,)``: each detection's largest DontCare cover (intersection / own 2D area).
+    """
+
+    gt: np.ndarray
+    dt: np.ndarray
+    by_metric: dict[str, np.ndarray]
+    dontcare: np.ndarray
+
+
+def _overlaps(gt: _Objects, dt: _Objects, gt_used: np.ndarray) -> _Overlaps:
+    """All overlaps, frame by frame, each frame's GT x detection pairs at once (``gt_used`` GT only)."""
+    pairs_gt, pairs_dt, values = [], [], {"bbox": [], "bev": [], "3d": []}
+    dontcare = np.zeros(len(dt.name))
+    is_dontcare = gt.name == "dontcare"
+    for f in range(len(gt.starts) - 1):
+        g0, g1, d0, d1 = gt.starts[f], gt.starts[f + 1], dt.starts[f], dt.starts[f + 1]
+        if d1 == d0:
+            continue
+        dc = g0 + np.flatnonzero(is_dontcare[g0:g1])
+        dontcare[d0:d1] = dontcare_cover(dt.bbox[d0:d1], gt.bbox[dc])
+        g = g0 + np.flatnonzero(gt_used[g0:g1])
+        if len(g) == 0:
+            continue
+        d = slice(d0, d1)
+        bbox = image_iou(gt.bbox[g], dt.bbox[d])
+        bev, box3d = bev_and_3d_iou(gt.location[g], gt.dimensions[g], gt.rotation_y[g],
+                                    dt.location[d], dt.dimensions[d], dt.rotation_y[d])
+        i, j = np.nonzero((bbox > 0) | (bev > 0))
+        pairs_gt.append(g[i])
+        pairs_dt.append(d0 + j)
+        for metric, value in (("bbox", bbox), ("bev", bev), ("3d", box3d)):
+            values[metric].append(value[i, j])
+
+    def cat(parts, dtype):
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    return _Overlaps(cat(pairs_gt, np.int64), cat(pairs_dt, np.int64),
+                     {m: cat(v, np.float64) for m, v in values.items()}, dontcare)
+
+
+def _has_valid_2d_boxes(dt: _Objects) -> bool:
+    b = dt.bbox
+    return bool(np.any((b[:, 0] >= 0) & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])))
+
+
+def _ap(precision: np.ndarray) -> tuple[list[float], list[float]]:
+    """R11 and R40 in percent of interpolated precision ``(3, 41)``: two ``[easy, moderate, hard]`` lists."""
+    r11 = precision[:, 0::4].sum(axis=1) / 11 * 100
+    r40 = precision[:, 1:].sum(axis=1) / 40 * 100
+    return [float(v) for v in r11], [float(v) for v in r40]
+
+
+def _class_scores(cls: str, gt: _Objects, dt: _Objects, overlaps: _Overlaps, metrics: Sequence[str],
+                  thresholds: dict[str, float]) -> dict[str, LevelScores]:
+    """``{"<metric>_R40": [e, m, h], "<metric>_R11": ...}`` of one class at the given IoU thresholds."""
+    lower = cls.lower()
+    gt_flag = gt_flags(gt.name, gt.truncated, gt.occluded, gt.bbox, lower)
+    dt_flag = dt_flags(dt.name, dt.bbox, lower)
+    out: dict[str, LevelScores] = {}
+    for metric in ("3d", "bev", "bbox"):
+        with_aos = metric == "bbox" and "aos" in metrics
+        if metric not in metrics and not with_aos:
+            continue
+        inputs = MatchInputs(
+            pair_gt=overlaps.gt, pair_dt=overlaps.dt, pair_overlap=overlaps.by_metric[metric],
+            gt_frame=gt.frame, gt_flag=gt_flag, gt_alpha=gt.alpha, dt_flag=dt_flag, dt_score=dt.score,
+            dt_alpha=dt.alpha, dt_dontcare=(overlaps.dontcare > thresholds[metric]) if metric == "bbox"
+            else np.zeros(len(dt.name), dtype=bool), n_frames=len(gt.starts) - 1)
+        precision, aos = precision_curves(inputs, thresholds[metric], with_aos)
+        if metric in metrics:
+            out[f"{metric}_R11"], out[f"{metric}_R40"] = _ap(precision)
+        if with_aos:
+            out["aos_R11"], out["aos_R40"] = _ap(aos)
+    order = [f"{m}_{r}" for m in ("3d", "bev", "bbox", "aos") for r in ("R40", "R11")]
+    return {key: out[key] for key in order if key in out}
+
+
+def evaluate_kitti(gt: Sequence[KittiLabelsLike], dt: Sequence[KittiLabelsLike],
+                   classes: Sequence[str] = ("Car", "Pedestrian", "Cyclist"),
+                   metrics: Sequence[str] = KITTI_METRICS, loose: bool = False) -> dict[str, dict]:
+    """KITTI AP of detections ``dt`` against ground truth ``gt`` (one entry per frame, same order).
+
+    Returns ``{class: {"3d_R40": [easy, moderate, hard], "3d_R11": ..., "bev_R40", "bev_R11",
+    "bbox_R40", "bbox_R11", "aos_R40", "aos_R11"}}`` in percent at the headline (strict) IoU
+    thresholds: Car 0.7, Pedestrian 0.5, Cyclist 0.5 (Van 0.7, Person_sitting 0.5, Truck 0.7).
+    With ``loose=True`` each class's dict also holds ``"loose"``: the same keys at the loose
+    thresholds (bbox as strict but Truck 0.5; BEV and 3D Car 0.5, Pedestrian and Cyclist 0.25).
+
+    bbox and aos are left out when no detection has a valid 2D box; aos also when a detection's
+    alpha is -10. Each detection needs a score; ground-truth scores are not used.
+    """
+    if len(gt) != len(dt):
+        raise ValueError(f"{len(gt)} ground-truth frames but {len(dt)} detection frames")
+    unknown = [m for m in metrics if m not in KITTI_METRICS]
+    if unknown:
+        raise ConfigError(f"unknown KITTI metric(s) {unknown}; known: {', '.join(KITTI_METRICS)}")
+    names = [KITTI_CLASSES[_class_column(c)] for c in classes]
+    gts, dts = _stack(gt, need_score=False), _stack(dt, need_score=True)
+    metrics = [m for m in metrics if m in ("bev", "3d")] + (
+        [m for m in metrics if m in ("bbox", "aos")] if _has_valid_2d_boxes(dts) else [])
+    if np.any(dts.alpha == INVALID_ALPHA):
+        metrics = [m for m in metrics if m != "aos"]
+    evaluated = {c.lower() for c in names} | {NEIGHBOUR_CLASS.get(c.lower(), "") for c in names}
+    overlaps = _overlaps(gts, dts, np.isin(gts.name, list(evaluated)))
+    results = {}
+    for cls in names:
+        results[cls] = _class_scores(cls, gts, dts, overlaps, metrics, min_overlaps(cls))
+        if loose:
+            results[cls][LOOSE_KEY] = _class_scores(cls, gts, dts, overlaps, metrics, min_overlaps(cls, loose=True))
+    return results
+
+
+def format_kitti_table(results: dict[str, dict]) -> str:
+    """A compact text table of :func:`evaluate_kitti`'s results, one line per class, metric and IoU set.
+
+    Columns: class (marked ``(loose)`` for the loose thresholds), metric, IoU threshold, then
+    easy / moderate / hard for R11 and for R40.
+    """
+    header = (f"{'class':<15}{'metric':<7}{'IoU':>5}  |{'R11 easy':>10}{'moderate':>10}{'hard':>8}  |"
+              f"{'R40 easy':>10}{'moderate':>10}{'hard':>8}")
+    lines = [header, "-" * len(header)]
+    for cls, scores in results.items():
+        for loose, table in ((False, scores), (True, scores.get(LOOSE_KEY))):
+            if table is None:
+                continue
+            thresholds = min_overlaps(cls, loose)
+            label = f"{cls} (loose)" if loose else cls
+            for metric in KITTI_METRICS:
+                if f"{metric}_R40" not in table:
+                    continue
+                iou = thresholds["bbox" if metric == "aos" else metric]
+                r11 = "".join(f"{v:>{w}.2f}" for v, w in zip(table[f"{metric}_R11"], (10, 10, 8)))
+                r40 = "".join(f"{v:>{w}.2f}" for v, w in zip(table[f"{metric}_R40"], (10, 10, 8)))
+                lines.append(f"{label:<15}{metric:<7}{iou:>5.2f}  |{r11}  |{r40}")
+    return "\n".join(lines)
