@@ -9,8 +9,8 @@ formed on edges whose ends lie on different sides (the division is by a non-zero
 points on a clipping line count as inside: identical, edge-sharing, touching, contained and
 zero-size boxes give the exact area and never NaN.
 
-Only pairs whose axis-aligned bounds meet are clipped at all. Bounds are tested ``CHUNK_MASK``
-pairs at a time and clipped ``CHUNK_PAIRS`` pairs at a time, so memory stays bounded (tens of
+Only pairs whose axis-aligned bounds meet (and, for 3-D IoU, whose z ranges overlap) are clipped
+at all. Bounds are tested ``CHUNK_MASK`` pairs at a time and clipped ``CHUNK_PAIRS`` pairs at a time, so memory stays bounded (tens of
 MB) for ``10^4 x 10^3`` pairs and more.
 """
 
@@ -79,13 +79,17 @@ def _bev_bounds(boxes: torch.Tensor) -> torch.Tensor:
 
 
 def _bounds_meet(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Whether axis-aligned 2-D bounds meet: ``(N, 4), (M, 4) -> (N, M)`` bool."""
-    return (
-        (a[:, None, 0] <= b[None, :, 2])
-        & (b[None, :, 0] <= a[:, None, 2])
-        & (a[:, None, 1] <= b[None, :, 3])
-        & (b[None, :, 1] <= a[:, None, 3])
-    )
+    """Whether axis-aligned 2-D bounds ``(..., 4)`` meet, broadcasting: ``(N, 1, 4), (1, M, 4) -> (N, M)``."""
+    return (a[..., 0] <= b[..., 2]) & (b[..., 0] <= a[..., 2]) & (a[..., 1] <= b[..., 3]) & (b[..., 1] <= a[..., 3])
+
+
+def _clipped_areas(a: torch.Tensor, b: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+    """Overlap areas of the pairs ``(a[i], b[j])``: ``(P,)``, clipped ``CHUNK_PAIRS`` at a time."""
+    parts = [
+        _bev_intersection_matched(a[i[k : k + CHUNK_PAIRS]], b[j[k : k + CHUNK_PAIRS]])
+        for k in range(0, i.numel(), CHUNK_PAIRS)
+    ]
+    return torch.cat(parts) if parts else a.new_zeros(0)
 
 
 def _bev_intersection_masked(a: torch.Tensor, b: torch.Tensor, candidates: torch.Tensor | None) -> torch.Tensor:
@@ -98,22 +102,25 @@ def _bev_intersection_masked(a: torch.Tensor, b: torch.Tensor, candidates: torch
     rows = max(1, CHUNK_MASK // m)
     for start in range(0, n, rows):
         stop = min(n, start + rows)
-        meet = _bounds_meet(bounds_a[start:stop], bounds_b)
+        meet = _bounds_meet(bounds_a[start:stop, None], bounds_b[None])
         if candidates is not None:
             meet &= candidates[start:stop]
         i, j = meet.nonzero(as_tuple=True)
-        for first in range(0, i.numel(), CHUNK_PAIRS):
-            ii, jj = i[first : first + CHUNK_PAIRS], j[first : first + CHUNK_PAIRS]
-            out[ii + start, jj] = _bev_intersection_matched(a[ii + start], b[jj])
+        out[i + start, j] = _clipped_areas(a, b, i + start, j)
     return out
 
 
-def _matched_in_chunks(fn, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Apply a matched-pair function ``(P, C), (P, C) -> (P,)`` in chunks of ``CHUNK_PAIRS``."""
-    if a.shape[0] != b.shape[0]:
-        raise ValueError(f"matched pairs need as many boxes on both sides, got {a.shape[0]} and {b.shape[0]}")
-    parts = [fn(a[k : k + CHUNK_PAIRS], b[k : k + CHUNK_PAIRS]) for k in range(0, a.shape[0], CHUNK_PAIRS)]
-    return torch.cat(parts) if parts else a.new_zeros(0)
+def _bev_intersection_pairs(a: torch.Tensor, b: torch.Tensor, candidates: torch.Tensor | None = None) -> torch.Tensor:
+    """BEV overlap areas of matched pairs ``(P, 5), (P, 5) -> (P,)``; pairs outside ``candidates (P,)`` are 0."""
+    out = a.new_zeros(a.shape[0])
+    for start in range(0, a.shape[0], CHUNK_MASK):
+        stop = min(a.shape[0], start + CHUNK_MASK)
+        meet = _bounds_meet(_bev_bounds(a[start:stop]), _bev_bounds(b[start:stop]))
+        if candidates is not None:
+            meet &= candidates[start:stop]
+        k = meet.nonzero(as_tuple=True)[0] + start
+        out[k] = _clipped_areas(a, b, k, k)
+    return out
 
 
 def _ratio(inter: torch.Tensor, size_a: torch.Tensor, size_b: torch.Tensor) -> torch.Tensor:
@@ -160,23 +167,23 @@ def iou_3d(a: torch.Tensor, b: torch.Tensor, candidates: torch.Tensor | None = N
     return _ratio(inter, _volume(a)[:, None], _volume(b)[None, :])
 
 
-def _bev_iou_matched(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return _ratio(_bev_intersection_matched(a, b), a[:, 2] * a[:, 3], b[:, 2] * b[:, 3])
-
-
-def _iou_3d_matched(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    inter = _bev_intersection_matched(bev_of(a), bev_of(b)) * _z_overlap(a, b)
-    return _ratio(inter, _volume(a), _volume(b))
+def _check_matched(a: torch.Tensor, b: torch.Tensor) -> None:
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"matched pairs need as many boxes on both sides, got {a.shape[0]} and {b.shape[0]}")
 
 
 def bev_iou_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Rotated BEV IoU of matched pairs: ``(N, 5), (N, 5) -> (N,)``."""
-    return _matched_in_chunks(_bev_iou_matched, a, b)
+    _check_matched(a, b)
+    return _ratio(_bev_intersection_pairs(a, b), a[:, 2] * a[:, 3], b[:, 2] * b[:, 3])
 
 
 def iou_3d_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Oriented 3-D IoU of matched pairs: ``(N, 7), (N, 7) -> (N,)``."""
-    return _matched_in_chunks(_iou_3d_matched, a, b)
+    _check_matched(a, b)
+    dz = _z_overlap(a, b)
+    inter = _bev_intersection_pairs(bev_of(a), bev_of(b), dz > 0) * dz
+    return _ratio(inter, _volume(a), _volume(b))
 
 
 def _aabb_iou(a: torch.Tensor, b: torch.Tensor, dims: int) -> torch.Tensor:
