@@ -1,7 +1,8 @@
 """The official KITTI object evaluation (2D box, BEV, 3D and orientation AP), R11 and R40.
 
 :func:`evaluate_kitti` follows the C++ devkit (``evaluate_object.cpp``) and OpenPCDet's Python
-port (``kitti_object_eval_python/eval.py``): per-frame overlaps (:mod:`.kitti_overlaps`), difficulty
+port (``kitti_object_eval_python/eval.py``): the overlaps of every ground-truth x detection pair of
+each frame, all frames at once (:mod:`.kitti_overlaps`), difficulty
 flags, greedy matching and 41 score thresholds (:mod:`.kitti_matching`), then
 
 * **R11** = mean of the interpolated precision at recall 0, 0.1, ..., 1 (positions 0, 4, ..., 40);
@@ -38,7 +39,7 @@ import numpy as np
 
 from strl.errors import ConfigError
 from strl.metrics.kitti_matching import NEIGHBOUR_CLASS, MatchInputs, dt_flags, gt_flags, precision_curves
-from strl.metrics.kitti_overlaps import bev_and_3d_iou, dontcare_cover, image_iou
+from strl.metrics.kitti_overlaps import bev_and_3d_iou_pairs, image_cover_pairs, image_iou_pairs, same_frame_pairs
 
 __all__ = ["KITTI_CLASSES", "KITTI_METRICS", "LevelScores", "evaluate_kitti", "format_kitti_table", "min_overlaps"]
 
@@ -122,7 +123,7 @@ def _stack(frames: Sequence[KittiLabelsLike], need_score: bool) -> _Objects:
 
 @dataclass
 class _Overlaps:
-    """Overlaps of every GT / detection pair of a frame with an overlap > 0 in some metric.
+    """Overlaps of the GT / detection pairs of each frame that overlap in some metric.
 
     gt, dt ``(P,)`` global indices; by_metric: ``{"bbox", "bev", "3d"}`` -> ``(P,)``;
     dontcare ``(D,)``: each detection's largest DontCare cover (intersection / own 2D area).
@@ -135,34 +136,18 @@ class _Overlaps:
 
 
 def _overlaps(gt: _Objects, dt: _Objects, gt_used: np.ndarray) -> _Overlaps:
-    """All overlaps, frame by frame, each frame's GT x detection pairs at once (``gt_used`` GT only)."""
-    pairs_gt, pairs_dt, values = [], [], {"bbox": [], "bev": [], "3d": []}
+    """All overlaps of the ``gt_used`` objects with the detections of their frame, every frame at once."""
+    used = np.flatnonzero(gt_used)
+    pair_gt, pair_dt = same_frame_pairs(used, gt.frame[used], dt.starts)
+    bbox = image_iou_pairs(gt.bbox[pair_gt], dt.bbox[pair_dt])
+    bev, box3d = bev_and_3d_iou_pairs(gt.location[pair_gt], gt.dimensions[pair_gt], gt.rotation_y[pair_gt],
+                                      dt.location[pair_dt], dt.dimensions[pair_dt], dt.rotation_y[pair_dt])
+    keep = (bbox > 0) | (bev > 0)
+    dontcare_gt = np.flatnonzero(gt.name == "dontcare")
+    dc_gt, dc_dt = same_frame_pairs(dontcare_gt, gt.frame[dontcare_gt], dt.starts)
     dontcare = np.zeros(len(dt.name))
-    is_dontcare = gt.name == "dontcare"
-    for f in range(len(gt.starts) - 1):
-        g0, g1, d0, d1 = gt.starts[f], gt.starts[f + 1], dt.starts[f], dt.starts[f + 1]
-        if d1 == d0:
-            continue
-        dc = g0 + np.flatnonzero(is_dontcare[g0:g1])
-        dontcare[d0:d1] = dontcare_cover(dt.bbox[d0:d1], gt.bbox[dc])
-        g = g0 + np.flatnonzero(gt_used[g0:g1])
-        if len(g) == 0:
-            continue
-        d = slice(d0, d1)
-        bbox = image_iou(gt.bbox[g], dt.bbox[d])
-        bev, box3d = bev_and_3d_iou(gt.location[g], gt.dimensions[g], gt.rotation_y[g],
-                                    dt.location[d], dt.dimensions[d], dt.rotation_y[d])
-        i, j = np.nonzero((bbox > 0) | (bev > 0))
-        pairs_gt.append(g[i])
-        pairs_dt.append(d0 + j)
-        for metric, value in (("bbox", bbox), ("bev", bev), ("3d", box3d)):
-            values[metric].append(value[i, j])
-
-    def cat(parts, dtype):
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-    return _Overlaps(cat(pairs_gt, np.int64), cat(pairs_dt, np.int64),
-                     {m: cat(v, np.float64) for m, v in values.items()}, dontcare)
+    np.maximum.at(dontcare, dc_dt, image_cover_pairs(dt.bbox[dc_dt], gt.bbox[dc_gt]))
+    return _Overlaps(pair_gt[keep], pair_dt[keep], {"bbox": bbox[keep], "bev": bev[keep], "3d": box3d[keep]}, dontcare)
 
 
 def _has_valid_2d_boxes(dt: _Objects) -> bool:

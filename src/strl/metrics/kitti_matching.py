@@ -273,13 +273,19 @@ def precision_curves(inputs: MatchInputs, min_overlap: float, with_aos: bool
     for block in blocks:
         chosen, assigned = _greedy(block, padded[block.level])
         is_tp = _true_positives(block, chosen)
-        np.add.at(tp, block.level, is_tp.sum(axis=2))
         counted = (block.dt_flag == 0) & ~block.dt_dontcare
-        np.add.at(matched_fp, block.level, (assigned & counted[:, None, :]).sum(axis=2))
+        matched_counted = (assigned & counted[:, None, :]).sum(axis=2)
         if with_aos:
             dt_alpha = np.take_along_axis(block.dt_alpha[:, None, :], np.maximum(chosen, 0), axis=2)
             cos_sim = (1.0 + np.cos(block.gt_alpha[:, None, :] - dt_alpha)) / 2.0
-            np.add.at(similarity, block.level, np.where(is_tp, cos_sim, 0.0).sum(axis=2))
+            tp_similarity = np.where(is_tp, cos_sim, 0.0).sum(axis=2)
+        is_tp = is_tp.sum(axis=2)
+        for level in range(3):
+            rows = block.level == level
+            tp[level] += is_tp[rows].sum(axis=0)
+            matched_fp[level] += matched_counted[rows].sum(axis=0)
+            if with_aos:
+                similarity[level] += tp_similarity[rows].sum(axis=0)
     precision, aos = np.zeros((3, N_SAMPLE_PTS)), np.zeros((3, N_SAMPLE_PTS))
     for level, t in enumerate(thresholds):
         counted = np.sort(inputs.dt_score[(inputs.dt_flag[level] == 0) & ~inputs.dt_dontcare])
