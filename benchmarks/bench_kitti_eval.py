@@ -13,11 +13,10 @@ import argparse
 import json
 import platform
 import time
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
+from strl.formats.kitti_labels import KittiLabels
 from strl.metrics.kitti import evaluate_kitti, format_kitti_table
 
 CLASSES = np.array(["Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Misc", "DontCare"])
@@ -27,40 +26,25 @@ SIZES = np.array([[1.5, 1.6, 3.9], [2.2, 1.9, 5.0], [3.2, 2.5, 10.0], [1.75, 0.6
 DETECTED_CLASSES = np.array(["Car", "Pedestrian", "Cyclist"])
 
 
-@dataclass
-class Labels:
-    """The fields of a KITTI label frame (``K`` objects), as the label reader returns them."""
-
-    name: np.ndarray
-    truncated: np.ndarray
-    occluded: np.ndarray
-    alpha: np.ndarray
-    bbox: np.ndarray
-    dimensions: np.ndarray
-    location: np.ndarray
-    rotation_y: np.ndarray
-    score: np.ndarray | None = None
-
-
 def _boxes_2d(rng: np.random.Generator, k: int) -> np.ndarray:
     left, top = rng.uniform(0, 1150, k), rng.uniform(100, 250, k)
     height = rng.uniform(15, 150, k)
     return np.stack([left, top, left + height * rng.uniform(0.4, 2.0, k), top + height], axis=1)
 
 
-def synthetic_frame(rng: np.random.Generator, n_gt: int, n_dt: int) -> tuple[Labels, Labels]:
+def synthetic_frame(rng: np.random.Generator, n_gt: int, n_dt: int) -> tuple[KittiLabels, KittiLabels]:
     """One frame: ``n_gt`` ground-truth objects and ``n_dt`` detections (about 2 per object, the rest random)."""
     cls = rng.choice(len(CLASSES), n_gt, p=CLASS_P)
     dims = SIZES[cls] * rng.uniform(0.85, 1.15, (n_gt, 3))
     loc = np.stack([rng.uniform(-20, 20, n_gt), rng.uniform(1.0, 2.0, n_gt), rng.uniform(4, 60, n_gt)], axis=1)
-    gt = Labels(CLASSES[cls], rng.choice([0.0, 0.0, 0.2, 0.4, 0.7], n_gt), rng.integers(0, 4, n_gt),
+    gt = KittiLabels(CLASSES[cls], rng.choice([0.0, 0.0, 0.2, 0.4, 0.7], n_gt), rng.integers(0, 4, n_gt),
                 rng.uniform(-np.pi, np.pi, n_gt), _boxes_2d(rng, n_gt), dims, loc, rng.uniform(-np.pi, np.pi, n_gt))
     copies = rng.integers(0, n_gt, min(n_dt, 2 * n_gt)) if n_gt else np.zeros(0, dtype=np.int64)
     n_copy, n_rand = len(copies), n_dt - len(copies)
     spread = rng.choice([0.03, 0.1, 0.3], n_copy)[:, None]
     name = np.where(np.isin(gt.name[copies], DETECTED_CLASSES) & (rng.random(n_copy) < 0.9), gt.name[copies],
                     rng.choice(DETECTED_CLASSES, n_copy))
-    dt = Labels(
+    dt = KittiLabels(
         name=np.concatenate([name, rng.choice(DETECTED_CLASSES, n_rand)]),
         truncated=np.full(n_dt, -1.0), occluded=np.full(n_dt, -1, dtype=np.int64),
         alpha=np.concatenate([gt.alpha[copies] + rng.normal(0, 0.2, n_copy), rng.uniform(-np.pi, np.pi, n_rand)]),

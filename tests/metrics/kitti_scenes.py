@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+
+from strl.formats.kitti_labels import KittiLabels
 
 CLASSES = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Misc", "DontCare")
 SIZES = {"Car": (1.5, 1.6, 3.9), "Van": (2.2, 1.9, 5.0), "Truck": (3.2, 2.5, 10.0), "Pedestrian": (1.75, 0.6, 0.8),
          "Person_sitting": (1.2, 0.6, 0.9), "Cyclist": (1.75, 0.6, 1.8), "Misc": (1.8, 1.5, 3.0)}
-
-
-@dataclass
-class Labels:
-    """The fields of a KITTI label frame, ``K`` objects."""
-
-    name: np.ndarray
-    truncated: np.ndarray
-    occluded: np.ndarray
-    alpha: np.ndarray
-    bbox: np.ndarray
-    dimensions: np.ndarray
-    location: np.ndarray
-    rotation_y: np.ndarray
-    score: np.ndarray | None = None
 
 
 def obj(name="Car", bbox=(100.0, 100.0, 200.0, 160.0), location=(0.0, 1.7, 20.0), dims=None, ry=0.0, alpha=0.0,
@@ -33,12 +18,12 @@ def obj(name="Car", bbox=(100.0, 100.0, 200.0, 160.0), location=(0.0, 1.7, 20.0)
             "ry": ry, "alpha": alpha, "truncated": truncated, "occluded": occluded, "score": score}
 
 
-def frame(objects: list[dict], scores: bool | None = None) -> Labels:
+def frame(objects: list[dict], scores: bool | None = None) -> KittiLabels:
     """A frame of objects made by :func:`obj`; with scores when they carry one (or ``scores=True``)."""
     if scores is None:
         scores = bool(objects) and objects[0]["score"] is not None
     k = len(objects)
-    return Labels(
+    return KittiLabels(
         name=np.array([o["name"] for o in objects], dtype=str),
         truncated=np.array([o["truncated"] for o in objects], dtype=np.float64),
         occluded=np.array([o["occluded"] for o in objects], dtype=np.int64),

@@ -32,16 +32,23 @@ height (40 / 25 / 25 px) is ignored, so one without a 2D box (``-1 -1 -1 -1``) n
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from strl.errors import ConfigError
+from strl.errors import ConfigError, DataError
+from strl.formats.kitti_labels import KittiLabels, read_label_file
+from strl.formats.kitti_object import read_split_ids
 from strl.metrics.kitti_matching import NEIGHBOUR_CLASS, MatchInputs, dt_flags, gt_flags, precision_curves
 from strl.metrics.kitti_overlaps import bev_and_3d_iou_pairs, image_cover_pairs, image_iou_pairs, same_frame_pairs
+from strl.sequences.frame_files import listing
 
-__all__ = ["KITTI_CLASSES", "KITTI_METRICS", "LevelScores", "evaluate_kitti", "format_kitti_table", "min_overlaps"]
+__all__ = ["KITTI_CLASSES", "KITTI_METRICS", "LevelScores", "evaluate_kitti", "format_kitti_table", "min_overlaps",
+           "score_kitti_folders"]
 
 # columns of the devkit's overlap tables (get_official_eval_result)
 KITTI_CLASSES = ("Car", "Pedestrian", "Cyclist", "Van", "Person_sitting", "Truck")
@@ -54,20 +61,6 @@ LOOSE_KEY = "loose"  # where the loose thresholds' results go in each class's di
 INVALID_ALPHA = -10.0
 
 LevelScores = list  # [easy, moderate, hard] in percent
-
-
-class KittiLabelsLike(Protocol):
-    """The objects of one frame (``strl.formats`` KITTI labels): arrays over ``K`` objects."""
-
-    name: np.ndarray  # (K,) str
-    truncated: np.ndarray  # (K,)
-    occluded: np.ndarray  # (K,)
-    alpha: np.ndarray  # (K,)
-    bbox: np.ndarray  # (K, 4) left, top, right, bottom
-    dimensions: np.ndarray  # (K, 3) h, w, l
-    location: np.ndarray  # (K, 3) bottom centre, camera frame
-    rotation_y: np.ndarray  # (K,)
-    score: np.ndarray | None  # (K,) for detections
 
 
 def min_overlaps(cls: str, loose: bool = False) -> dict[str, float]:
@@ -101,7 +94,7 @@ class _Objects:
     starts: np.ndarray  # (F + 1,)
 
 
-def _stack(frames: Sequence[KittiLabelsLike], need_score: bool) -> _Objects:
+def _stack(frames: Sequence[KittiLabels], need_score: bool) -> _Objects:
     counts = np.array([len(f.name) for f in frames], dtype=np.int64)
     if need_score and any(f.score is None for f, k in zip(frames, counts) if k):
         raise ValueError("every detection needs a score")
@@ -187,7 +180,7 @@ def _class_scores(cls: str, gt: _Objects, dt: _Objects, overlaps: _Overlaps, met
     return {key: out[key] for key in order if key in out}
 
 
-def evaluate_kitti(gt: Sequence[KittiLabelsLike], dt: Sequence[KittiLabelsLike],
+def evaluate_kitti(gt: Sequence[KittiLabels], dt: Sequence[KittiLabels],
                    classes: Sequence[str] = ("Car", "Pedestrian", "Cyclist"),
                    metrics: Sequence[str] = KITTI_METRICS, loose: bool = False) -> dict[str, dict]:
     """KITTI AP of detections ``dt`` against ground truth ``gt`` (one entry per frame, same order).
@@ -245,3 +238,72 @@ def format_kitti_table(results: dict[str, dict]) -> str:
                 r40 = "".join(f"{v:>{w}.2f}" for v, w in zip(table[f"{metric}_R40"], (10, 10, 8)))
                 lines.append(f"{label:<15}{metric:<7}{iou:>5.2f}  |{r11}  |{r40}")
     return "\n".join(lines)
+
+
+def _frame_files(folder: Path, what: str) -> dict[str, Path]:
+    """``NNNNNN.txt`` files of a folder by frame id (other files are not frames)."""
+    if not folder.is_dir():
+        raise DataError(folder, f"{what} folder not found")
+    files = {p.stem: p for p in folder.glob("*.txt") if p.stem.isdigit()}
+    if not files:
+        raise DataError(folder, f"no {what} files (NNNNNN.txt) in this folder")
+    return files
+
+
+def _missing(ids: Sequence[str], files: dict[str, Path]) -> list[str]:
+    return [i for i in ids if i not in files]
+
+
+def _read_results(path: Path) -> KittiLabels:
+    labels = read_label_file(path)
+    if len(labels) and labels.score is None:
+        raise DataError(path, "results lines need 16 values: the 16th is the detection score")
+    return labels
+
+
+def score_kitti_folders(pred_dir: str | os.PathLike, gt_dir: str | os.PathLike,
+                        split_file: str | os.PathLike | None = None, **options) -> dict[str, dict]:
+    """:func:`evaluate_kitti` of a results folder against a label folder (``NNNNNN.txt`` files in both).
+
+    The frames are those of ``split_file`` (one id a line, e.g. OpenPCDet's ``ImageSets/val.txt``;
+    other files in the folders are not read), else every label file, and then the results folder
+    must hold exactly the same ids. As in the devkit, every frame needs a results file: a frame
+    without detections has an empty one (a missing file is more likely an unfinished or misplaced
+    run than a frame without detections, so it is an error, not a silent zero). ``options`` go to
+    :func:`evaluate_kitti` (``classes``, ``metrics``, ``loose``).
+
+    Raises DataError naming the folder or file: a missing folder, no frame files, ids on one side
+    only, a malformed file (the line and field), results without scores, or detections none of
+    which has a 2D box (the evaluation ignores detections lower than the level's minimum height in
+    the image, so all would be ignored).
+    """
+    pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
+    gt_files, pred_files = _frame_files(gt_dir, "label"), _frame_files(pred_dir, "results")
+    if split_file is not None:
+        ids = read_split_ids(split_file)
+        if not ids:
+            raise DataError(split_file, "no frame ids in the split file")
+        repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if repeated:
+            raise DataError(split_file, f"frame ids listed more than once: {listing(repeated)}")
+        missing = _missing(ids, gt_files)
+        if missing:
+            raise DataError(gt_dir, f"no label file for {len(missing)} frame(s) of {Path(split_file).name}: "
+                                    f"{listing(missing)}")
+    else:
+        ids = sorted(gt_files)
+        extra = sorted(set(pred_files) - set(gt_files))
+        if extra:
+            raise DataError(pred_dir, f"results for {len(extra)} frame(s) without a label file in {gt_dir}: "
+                                      f"{listing(extra)}")
+    missing = _missing(ids, pred_files)
+    if missing:
+        raise DataError(pred_dir, f"no results file for {len(missing)} frame(s): {listing(missing)} (every frame "
+                                  "needs one; a frame without detections has an empty file)")
+    gt = [read_label_file(gt_files[i]) for i in ids]
+    dt = [_read_results(pred_files[i]) for i in ids]
+    if any(len(d) for d in dt) and not _has_valid_2d_boxes(_stack(dt, need_score=True)):
+        raise DataError(pred_dir, "no detection has a 2D image box (fields 5-8): the evaluation ignores detections "
+                                  "lower than 25 px in the image, so every one would be ignored; project the 3D "
+                                  "boxes into image_2 as OpenPCDet does")
+    return evaluate_kitti(gt, dt, **options)
