@@ -2,8 +2,8 @@
 
 :func:`evaluate_kitti` follows the C++ devkit (``evaluate_object.cpp``) and OpenPCDet's Python
 port (``kitti_object_eval_python/eval.py``): the overlaps of every ground-truth x detection pair of
-each frame, all frames at once (:mod:`.kitti_overlaps`), difficulty
-flags, greedy matching and 41 score thresholds (:mod:`.kitti_matching`), then
+each frame, all frames at once (:mod:`.kitti_overlaps`); difficulty flags, greedy matching and 41
+score thresholds (:mod:`.kitti_matching`); then
 
 * **R11** = mean of the interpolated precision at recall 0, 0.1, ..., 1 (positions 0, 4, ..., 40);
 * **R40** = mean at recall 1/40, ..., 1 (positions 1 ... 40; Simonelli et al., ICCV'19).
@@ -47,7 +47,7 @@ from strl.metrics.kitti_matching import NEIGHBOUR_CLASS, MatchInputs, dt_flags, 
 from strl.metrics.kitti_overlaps import bev_and_3d_iou_pairs, image_cover_pairs, image_iou_pairs, same_frame_pairs
 from strl.sequences.frame_files import listing
 
-__all__ = ["KITTI_CLASSES", "KITTI_METRICS", "LevelScores", "evaluate_kitti", "format_kitti_table", "min_overlaps",
+__all__ = ["KITTI_CLASSES", "KITTI_METRICS", "evaluate_kitti", "format_kitti_table", "min_overlaps",
            "score_kitti_folders"]
 
 # columns of the devkit's overlap tables (get_official_eval_result)
@@ -59,8 +59,6 @@ _LOOSE = {"bbox": (0.7, 0.5, 0.5, 0.7, 0.5, 0.5),  # overlap_0_5
           "3d": (0.5, 0.25, 0.25, 0.5, 0.25, 0.5)}
 LOOSE_KEY = "loose"  # where the loose thresholds' results go in each class's dict
 INVALID_ALPHA = -10.0
-
-LevelScores = list  # [easy, moderate, hard] in percent
 
 
 def min_overlaps(cls: str, loose: bool = False) -> dict[str, float]:
@@ -143,9 +141,9 @@ def _overlaps(gt: _Objects, dt: _Objects, gt_used: np.ndarray) -> _Overlaps:
     return _Overlaps(pair_gt[keep], pair_dt[keep], {"bbox": bbox[keep], "bev": bev[keep], "3d": box3d[keep]}, dontcare)
 
 
-def _has_valid_2d_boxes(dt: _Objects) -> bool:
-    b = dt.bbox
-    return bool(np.any((b[:, 0] >= 0) & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])))
+def _has_valid_2d_boxes(bbox: np.ndarray) -> bool:
+    """Whether some box ``(N, 4)`` is a real image box: left >= 0, positive width and height."""
+    return bool(np.any((bbox[:, 0] >= 0) & (bbox[:, 2] > bbox[:, 0]) & (bbox[:, 3] > bbox[:, 1])))
 
 
 def _ap(precision: np.ndarray) -> tuple[list[float], list[float]]:
@@ -156,12 +154,12 @@ def _ap(precision: np.ndarray) -> tuple[list[float], list[float]]:
 
 
 def _class_scores(cls: str, gt: _Objects, dt: _Objects, overlaps: _Overlaps, metrics: Sequence[str],
-                  thresholds: dict[str, float]) -> dict[str, LevelScores]:
+                  thresholds: dict[str, float]) -> dict[str, list[float]]:
     """``{"<metric>_R40": [e, m, h], "<metric>_R11": ...}`` of one class at the given IoU thresholds."""
     lower = cls.lower()
     gt_flag = gt_flags(gt.name, gt.truncated, gt.occluded, gt.bbox, lower)
     dt_flag = dt_flags(dt.name, dt.bbox, lower)
-    out: dict[str, LevelScores] = {}
+    out: dict[str, list[float]] = {}
     for metric in ("3d", "bev", "bbox"):
         with_aos = metric == "bbox" and "aos" in metrics
         if metric not in metrics and not with_aos:
@@ -202,7 +200,7 @@ def evaluate_kitti(gt: Sequence[KittiLabels], dt: Sequence[KittiLabels],
     names = [KITTI_CLASSES[_class_column(c)] for c in classes]
     gts, dts = _stack(gt, need_score=False), _stack(dt, need_score=True)
     metrics = [m for m in metrics if m in ("bev", "3d")] + (
-        [m for m in metrics if m in ("bbox", "aos")] if _has_valid_2d_boxes(dts) else [])
+        [m for m in metrics if m in ("bbox", "aos")] if _has_valid_2d_boxes(dts.bbox) else [])
     if np.any(dts.alpha == INVALID_ALPHA):
         metrics = [m for m in metrics if m != "aos"]
     evaluated = {c.lower() for c in names} | {NEIGHBOUR_CLASS.get(c.lower(), "") for c in names}
@@ -302,7 +300,7 @@ def score_kitti_folders(pred_dir: str | os.PathLike, gt_dir: str | os.PathLike,
                                   "needs one; a frame without detections has an empty file)")
     gt = [read_label_file(gt_files[i]) for i in ids]
     dt = [_read_results(pred_files[i]) for i in ids]
-    if any(len(d) for d in dt) and not _has_valid_2d_boxes(_stack(dt, need_score=True)):
+    if any(len(d) for d in dt) and not _has_valid_2d_boxes(np.concatenate([d.bbox for d in dt])):
         raise DataError(pred_dir, "no detection has a 2D image box (fields 5-8): the evaluation ignores detections "
                                   "lower than 25 px in the image, so every one would be ignored; project the 3D "
                                   "boxes into image_2 as OpenPCDet does")

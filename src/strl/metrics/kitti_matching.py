@@ -145,58 +145,63 @@ def _local_index(row: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return rank[inverse], distinct_row, distinct_id, rank
 
 
-def _blocks(inputs: MatchInputs, min_overlap: float) -> list[_Block]:
-    """The candidate pairs (overlap > min_overlap, neither flag -1) of every level, in dense blocks.
+def _scatter(shape: tuple[int, ...], fill, index: tuple[np.ndarray, ...], values: np.ndarray) -> np.ndarray:
+    """An array of ``shape`` filled with ``fill``, ``values`` at ``index`` (dtype of ``values``)."""
+    out = np.full(shape, fill, dtype=values.dtype)
+    out[index] = values
+    return out
 
-    Rows are grouped by their number of candidate detections (up to 1, 2, 4, 8, ...) so that a
-    crowded frame does not pad the others.
-    """
+
+def _candidates(inputs: MatchInputs, min_overlap: float) -> tuple[np.ndarray, ...]:
+    """(level, GT index, detection index, overlap) ``(C,)`` of the pairs that may match at each level."""
     parts = []
     for level in range(3):
         keep = ((inputs.pair_overlap > min_overlap) & (inputs.gt_flag[level, inputs.pair_gt] != -1)
                 & (inputs.dt_flag[level, inputs.pair_dt] != -1))
         parts.append((np.full(int(keep.sum()), level), inputs.pair_gt[keep], inputs.pair_dt[keep],
                       inputs.pair_overlap[keep]))
-    level, gt, dt, overlap = (np.concatenate(p) for p in zip(*parts))
+    return tuple(np.concatenate(p) for p in zip(*parts))
+
+
+def _blocks(inputs: MatchInputs, min_overlap: float) -> list[_Block]:
+    """The candidate pairs (overlap > min_overlap, neither flag -1) of every level, in dense blocks.
+
+    One row per (level, frame) with candidates. Rows are grouped by their number of candidate
+    detections (up to 1, 2, 4, 8, ...) so that a crowded frame does not pad the others.
+    """
+    level, gt, dt, overlap = _candidates(inputs, min_overlap)
     if len(gt) == 0:
         return []
-    key = level * inputs.n_frames + inputs.gt_frame[gt]
-    rows, row = np.unique(key, return_inverse=True)
-    gt_rank, gt_row, gt_id, gt_rank_distinct = _local_index(row, gt)
-    dt_rank, dt_row, dt_id, dt_rank_distinct = _local_index(row, dt)
-    n_gt, n_dt = np.bincount(gt_row, minlength=len(rows)), np.bincount(dt_row, minlength=len(rows))
+    rows, row = np.unique(level * inputs.n_frames + inputs.gt_frame[gt], return_inverse=True)
     row_level = rows // inputs.n_frames
+    gt_rank, gt_row, gt_id, gt_slot = _local_index(row, gt)
+    dt_rank, dt_row, dt_id, dt_slot = _local_index(row, dt)
+    n_gt, n_dt = np.bincount(gt_row, minlength=len(rows)), np.bincount(dt_row, minlength=len(rows))
     group = np.ceil(np.log2(n_dt)).astype(np.int64)
     blocks = []
     for g in np.unique(group):
         members = np.flatnonzero(group == g)
         members = members[np.argsort(-n_gt[members], kind="stable")]
-        slot = np.full(len(rows), -1)
-        slot[members] = np.arange(len(members))
+        at = np.full(len(rows), -1)
+        at[members] = np.arange(len(members))
         b, gmax, dmax = len(members), int(n_gt[members].max()), int(n_dt[members].max())
-        lv = row_level[members]
-        mine = slot[row] >= 0
-        s, i, j = slot[row[mine]], gt_rank[mine], dt_rank[mine]
-        cand = np.zeros((b, gmax, dmax), dtype=bool)
-        cand[s, i, j] = True
-        dense_overlap = np.zeros((b, gmax, dmax))
-        dense_overlap[s, i, j] = overlap[mine]
-        gt_flag, gt_alpha = np.full((b, gmax), -1, dtype=np.int8), np.zeros((b, gmax))
-        gsel = slot[gt_row] >= 0
-        gs, gi, gid = slot[gt_row[gsel]], gt_rank_distinct[gsel], gt_id[gsel]
-        gt_flag[gs, gi] = inputs.gt_flag[row_level[gt_row[gsel]], gid]
-        gt_alpha[gs, gi] = inputs.gt_alpha[gid]
-        dt_flag, dt_score = np.full((b, dmax), -1, dtype=np.int8), np.full((b, dmax), -np.inf)
-        dt_alpha, dt_dontcare = np.zeros((b, dmax)), np.zeros((b, dmax), dtype=bool)
-        dsel = slot[dt_row] >= 0
-        ds, di, did = slot[dt_row[dsel]], dt_rank_distinct[dsel], dt_id[dsel]
-        dt_flag[ds, di] = inputs.dt_flag[row_level[dt_row[dsel]], did]
-        dt_score[ds, di] = inputs.dt_score[did]
-        dt_alpha[ds, di] = inputs.dt_alpha[did]
-        dt_dontcare[ds, di] = inputs.dt_dontcare[did]
-        active = (n_gt[members][None, :] > np.arange(gmax)[:, None]).sum(axis=1)
-        blocks.append(_Block(lv, cand, dense_overlap, gt_flag, gt_alpha, dt_flag, dt_score, dt_alpha,
-                             dt_dontcare, active))
+        pair = at[row] >= 0
+        pair_at = (at[row[pair]], gt_rank[pair], dt_rank[pair])
+        gsel, dsel = at[gt_row] >= 0, at[dt_row] >= 0
+        gt_at, gid = (at[gt_row[gsel]], gt_slot[gsel]), gt_id[gsel]
+        dt_at, did = (at[dt_row[dsel]], dt_slot[dsel]), dt_id[dsel]
+        blocks.append(_Block(
+            level=row_level[members],
+            cand=_scatter((b, gmax, dmax), False, pair_at, np.ones(int(pair.sum()), dtype=bool)),
+            overlap=_scatter((b, gmax, dmax), 0.0, pair_at, overlap[pair]),
+            gt_flag=_scatter((b, gmax), -1, gt_at, inputs.gt_flag[row_level[gt_row[gsel]], gid]),
+            gt_alpha=_scatter((b, gmax), 0.0, gt_at, inputs.gt_alpha[gid]),
+            dt_flag=_scatter((b, dmax), -1, dt_at, inputs.dt_flag[row_level[dt_row[dsel]], did]),
+            dt_score=_scatter((b, dmax), -np.inf, dt_at, inputs.dt_score[did]),
+            dt_alpha=_scatter((b, dmax), 0.0, dt_at, inputs.dt_alpha[did]),
+            dt_dontcare=_scatter((b, dmax), False, dt_at, inputs.dt_dontcare[did]),
+            active=(n_gt[members][None, :] > np.arange(gmax)[:, None]).sum(axis=1),
+        ))
     return blocks
 
 
@@ -255,46 +260,54 @@ def _level_thresholds(blocks: list[_Block], inputs: MatchInputs) -> list[np.ndar
             for level, s in enumerate(scores)]
 
 
+def _counts(blocks: list[_Block], thresholds: np.ndarray, with_aos: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per level and threshold ``(3, T)``: TPs, counted detections assigned to some GT, TP orientation similarity.
+
+    A detection counts (may be a false positive) when its flag is 0 and no DontCare box covers it.
+    """
+    tp, matched, similarity = (np.zeros(thresholds.shape) for _ in range(3))
+    for block in blocks:
+        chosen, assigned = _greedy(block, thresholds[block.level])
+        is_tp = _true_positives(block, chosen)
+        counted = (block.dt_flag == 0) & ~block.dt_dontcare
+        per_row = {"tp": is_tp.sum(axis=2), "matched": (assigned & counted[:, None, :]).sum(axis=2)}
+        if with_aos:
+            dt_alpha = np.take_along_axis(block.dt_alpha[:, None, :], np.maximum(chosen, 0), axis=2)
+            cos_sim = (1.0 + np.cos(block.gt_alpha[:, None, :] - dt_alpha)) / 2.0
+            per_row["similarity"] = np.where(is_tp, cos_sim, 0.0).sum(axis=2)
+        for level in range(3):
+            rows = block.level == level
+            tp[level] += per_row["tp"][rows].sum(axis=0)
+            matched[level] += per_row["matched"][rows].sum(axis=0)
+            if with_aos:
+                similarity[level] += per_row["similarity"][rows].sum(axis=0)
+    return tp, matched, similarity
+
+
 def precision_curves(inputs: MatchInputs, min_overlap: float, with_aos: bool
                      ) -> tuple[np.ndarray, np.ndarray | None]:
     """Interpolated precision (and orientation similarity) at the 41 recall positions: ``(3, 41)`` each.
 
     Position ``i`` holds the value at the ``i``-th score threshold, replaced by the maximum over the
     positions that follow; positions beyond the last threshold stay 0. A threshold with neither a
-    TP nor an FP gives 0 (the reference divides 0 by 0 there).
+    TP nor an FP gives 0 (the reference divides 0 by 0 there). False positives: the counted
+    detections scoring at least the threshold, less those assigned to a GT.
     """
     blocks = _blocks(inputs, min_overlap)
     thresholds = _level_thresholds(blocks, inputs)
-    t_max = max(len(t) for t in thresholds)
-    padded = np.full((3, max(t_max, 1)), np.inf)
+    padded = np.full((3, max(1, *(len(t) for t in thresholds))), np.inf)  # +inf: no detection passes
     for level, t in enumerate(thresholds):
         padded[level, : len(t)] = t
-    tp, similarity, matched_fp = (np.zeros((3, padded.shape[1])) for _ in range(3))
-    for block in blocks:
-        chosen, assigned = _greedy(block, padded[block.level])
-        is_tp = _true_positives(block, chosen)
-        counted = (block.dt_flag == 0) & ~block.dt_dontcare
-        matched_counted = (assigned & counted[:, None, :]).sum(axis=2)
-        if with_aos:
-            dt_alpha = np.take_along_axis(block.dt_alpha[:, None, :], np.maximum(chosen, 0), axis=2)
-            cos_sim = (1.0 + np.cos(block.gt_alpha[:, None, :] - dt_alpha)) / 2.0
-            tp_similarity = np.where(is_tp, cos_sim, 0.0).sum(axis=2)
-        is_tp = is_tp.sum(axis=2)
-        for level in range(3):
-            rows = block.level == level
-            tp[level] += is_tp[rows].sum(axis=0)
-            matched_fp[level] += matched_counted[rows].sum(axis=0)
-            if with_aos:
-                similarity[level] += tp_similarity[rows].sum(axis=0)
+    tp, matched, similarity = _counts(blocks, padded, with_aos)
     precision, aos = np.zeros((3, N_SAMPLE_PTS)), np.zeros((3, N_SAMPLE_PTS))
     for level, t in enumerate(thresholds):
         counted = np.sort(inputs.dt_score[(inputs.dt_flag[level] == 0) & ~inputs.dt_dontcare])
         above = len(counted) - np.searchsorted(counted, t, side="left")  # scores >= each threshold
-        fp = above - matched_fp[level, : len(t)]
-        positives = tp[level, : len(t)] + fp
+        n = len(t)
+        positives = tp[level, :n] + above - matched[level, :n]
         safe = np.where(positives > 0, positives, 1.0)
-        precision[level, : len(t)] = np.where(positives > 0, tp[level, : len(t)] / safe, 0.0)
-        aos[level, : len(t)] = np.where(positives > 0, similarity[level, : len(t)] / safe, 0.0)
+        precision[level, :n] = np.where(positives > 0, tp[level, :n] / safe, 0.0)
+        aos[level, :n] = np.where(positives > 0, similarity[level, :n] / safe, 0.0)
     precision = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]
     aos = np.maximum.accumulate(aos[:, ::-1], axis=1)[:, ::-1]
     return precision, (aos if with_aos else None)
