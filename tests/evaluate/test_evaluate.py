@@ -60,3 +60,27 @@ def test_label_subset_is_seeded_and_per_class():
     a, b = label_subset(y, 4, seed=1), label_subset(y, 4, seed=1)
     assert np.array_equal(a, b) and np.bincount(y[a]).tolist() == [4, 4, 4]
     assert not np.array_equal(a, label_subset(y, 4, seed=2))
+
+
+@pytest.mark.slow
+def test_evaluate_few_shot_episodes_through_the_cli(tmp_path, capsys):
+    import json
+
+    import torch
+
+    from strl.backbones.pointnet import PointNet
+    from strl.cli.main import main
+
+    torch.manual_seed(0)
+    torch.save({"state_dict": PointNet(emb_dims=32).state_dict()}, tmp_path / "pn.ckpt")
+    argv = ["evaluate", str(tmp_path / "pn.ckpt"), "--dataset", "builtin", "--builtin-size", "small", "--num-points", "64",
+            "--cache-dir", str(tmp_path / "cache"), "--few-shot", "5,2", "3,1", "--episodes", "3", "--queries", "2",
+            "--no-progress", "--json", str(tmp_path / "r.json")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "5-way 2-shot" in out and "CrossPoint protocol" in out
+    shots = json.loads((tmp_path / "r.json").read_text())["few_shot"]
+    assert set(shots) == {"5way_2shot", "3way_1shot"}
+    assert len(shots["5way_2shot"]["accuracies"]) == 3 and 0 <= shots["5way_2shot"]["mean"] <= 1
+    assert main(argv[:-2] + ["--few-shot", "1,5"]) == 2
+    assert "WAYS,SHOTS with WAYS >= 2" in capsys.readouterr().err

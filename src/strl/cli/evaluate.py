@@ -32,6 +32,7 @@ def run(args) -> int:
     train = eval_clouds(cfg.dataset, cfg.root, "train", cfg.num_points, cfg.cache_dir, size=cfg.builtin_size)
     test = eval_clouds(cfg.dataset, cfg.root, "test", cfg.num_points, cfg.cache_dir, size=cfg.builtin_size)
     x_tr, y_tr, x_te, y_te = encoder_features(encoder, train, test, cfg.num_points, cfg.batch_size, cfg.device, cfg.progress)
+    all_x, all_y = x_tr, y_tr  # the few-shot episodes draw from the whole train split
     if cfg.label_fraction < 1:
         keep = label_subset_fraction(y_tr, cfg.label_fraction, cfg.seed)
         x_tr, y_tr = x_tr[keep], y_tr[keep]
@@ -42,6 +43,16 @@ def run(args) -> int:
         train_size=int(len(y_tr)), test_size=int(len(y_te)),
     )
     print(f"linear SVM accuracy on {cfg.dataset}: {100 * result['accuracy']:.2f} % (C={result['C']}, fit {result['fit_seconds']:.1f} s)")
+    if cfg.few_shot:
+        from strl.evaluate.fewshot import few_shot_svm
+
+        result["few_shot"] = {}
+        print(f"few-shot linear SVM on frozen {cfg.dataset} train-split features (CrossPoint protocol, "
+              f"{cfg.episodes} episodes, {cfg.queries} queries per class):")
+        for ways, shots in cfg.ways_shots():
+            shot = few_shot_svm(all_x, all_y, ways, shots, cfg.episodes, cfg.queries, cfg.seed)
+            result["few_shot"][f"{ways}way_{shots}shot"] = shot
+            print(f"  {ways}-way {shots}-shot: {100 * shot['mean']:.1f} ± {100 * shot['std']:.1f} %")
     if cfg.json:
         write_json_result(result, cfg.json)
     return 0

@@ -3,7 +3,8 @@
 The same metric functions as ``strl finetune`` (one implementation each, in :mod:`strl.metrics`).
 Formats: classify ``pred (M,)``, ``label (M,)``; partseg ``pred (M, N)``, ``label (M, N)`` part ids
 0..49, ``category (M,)`` 0..15; semseg ``pred (P,)``, ``label (P,)`` (optional ``ignore_index``,
-``num_classes``). Fractions in 0..1 in the JSON; the printout shows percentages.
+``num_classes``); kitti: folders of KITTI label files. Fractions in 0..1 in the JSON (KITTI: the
+devkit's percentages); the printout shows percentages.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ KINDS = {
     "classify": "overall accuracy, mean class accuracy, confusion matrix",
     "partseg": "instance and class mIoU (ShapeNetPart conventions)",
     "semseg": "pooled per-class IoU, mIoU, overall and mean class accuracy",
+    "kitti": "the official KITTI object evaluation of a folder of result label files (AP R11 and R40)",
 }
 
 
@@ -19,7 +21,15 @@ def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind, text in KINDS.items():
         p = sub.add_parser(kind, help=text, description=text)
-        p.add_argument("predictions", help=f"predictions .npz in the {kind} format (see strl score --help)")
+        if kind == "kitti":
+            p.add_argument("--pred", required=True, metavar="DIR", help="folder of NNNNNN.txt result files (16 fields)")
+            p.add_argument("--gt", required=True, metavar="DIR", help="folder of NNNNNN.txt ground-truth labels (label_2)")
+            p.add_argument("--split", default=None, metavar="FILE",
+                           help="score exactly the frame ids listed in this file (default: every ground-truth file)")
+            p.add_argument("--loose", action="store_true",
+                           help="also score at the loose IoU thresholds (default: the strict ones only)")
+        else:
+            p.add_argument("predictions", help=f"predictions .npz in the {kind} format (see strl score --help)")
         p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON (default: none)")
         if kind == "partseg":
             p.add_argument("--no-restrict-parts", dest="restrict", action="store_false",
@@ -42,8 +52,14 @@ def run(args) -> int:
 
     if args.json:
         writable_file(args.json, "--json")
-    scores = score_file(args.predictions, args.kind, restrict=getattr(args, "restrict", True))
-    _print(scores)
+    if args.kind == "kitti":
+        from strl.metrics.kitti import format_kitti_table, score_kitti_folders
+
+        scores = score_kitti_folders(args.pred, args.gt, args.split, loose=args.loose)
+        print(format_kitti_table(scores))
+    else:
+        scores = score_file(args.predictions, args.kind, restrict=getattr(args, "restrict", True))
+        _print(scores)
     if args.json:
         write_json_result(scores, args.json)
     return 0

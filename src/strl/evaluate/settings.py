@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from strl.settings.common import CheckpointSettings, DeviceSettings
 from strl.settings.schema import Choices, Settings
@@ -48,5 +48,30 @@ class SVMSettings(Settings):
     """also write the result to this JSON file ('': do not)"""
 
 
-class EvaluateSettings(SVMSettings, EvalDataSettings, DeviceSettings, CheckpointSettings):
+class FewShotSettings(Settings):
+    """Few-shot: N-way K-shot episodes on frozen features (CrossPoint's protocol)."""
+
+    few_shot: list[str] = []
+    """N-way,K-shot settings to run, e.g. 5,10 10,20: a linear SVM on frozen train-split features per seeded
+    episode, K support and --queries query samples per class (CrossPoint's protocol; not Point-BERT's
+    10-fold fine-tuning), mean and std over --episodes"""
+    episodes: Annotated[int, Field(ge=1)] = 10
+    """few-shot episodes per N-way,K-shot setting"""
+    queries: Annotated[int, Field(ge=1)] = 20
+    """few-shot query samples per class"""
+
+    @field_validator("few_shot")
+    @classmethod
+    def _ways_shots(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parts = item.split(",")
+            if len(parts) != 2 or not all(p.strip().isdigit() for p in parts) or int(parts[0]) < 2 or int(parts[1]) < 1:
+                raise ValueError(f"each value is WAYS,SHOTS with WAYS >= 2 and SHOTS >= 1, got {item!r}")
+        return value
+
+    def ways_shots(self) -> list[tuple[int, int]]:
+        return [tuple(int(p) for p in item.split(",")) for item in self.few_shot]
+
+
+class EvaluateSettings(FewShotSettings, SVMSettings, EvalDataSettings, DeviceSettings, CheckpointSettings):
     """All settings of ``strl evaluate``."""
