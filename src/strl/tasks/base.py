@@ -110,6 +110,6 @@ def batched_outputs(model: "nn.Module", clouds: np.ndarray, cfg, forward=None) -
             batch = clouds[start:start + cfg.batch_size]
             if cfg.normalize:
                 batch = np.stack([normalize_unit_sphere(c) for c in batch])
-            points = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(cfg.device)
+            points = torch.from_numpy(np.array(batch, dtype=np.float32)).to(cfg.device)
             outs.append(forward(model, points, start, start + len(batch)).float().cpu().numpy())
     return np.concatenate(outs)
