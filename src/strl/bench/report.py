@@ -35,6 +35,7 @@ class BenchSettings:
     original: bool = True
     subprocess: bool = True
     precision: str = "auto"  # strl's step: auto = as strl pretrain (bf16-mixed on GPU, 32-true on CPU)
+    task: str = "pretrain"  # "pretrain" (presets of strl pretrain) or "classify" (presets of strl finetune classify)
 
 
 def measure_augmentation(batch: int, num_points: int, steps: int, seed: int = 0) -> dict:
@@ -121,7 +122,8 @@ def _train(settings: BenchSettings, impl: str, batch: int, points: int) -> dict:
     step = StepSettings(impl=impl, preset=settings.preset, batch_size=batch, num_points=points, steps=settings.steps,
                         warmup=settings.warmup, threads=settings.threads, device=settings.device,
                         compile=settings.compile and impl == "strl",
-                        batched_views=settings.batched_views and impl == "strl", precision=settings.precision)
+                        batched_views=settings.batched_views and impl == "strl", precision=settings.precision,
+                        task=settings.task)
     return measure_in_subprocess(step) if settings.subprocess else measure(step)
 
 
@@ -134,27 +136,38 @@ def run_benchmark(settings: BenchSettings) -> dict:
         torch.set_num_threads(threads)
 
 
-def _run(settings: BenchSettings) -> dict:
+def preset_settings(settings: BenchSettings):
+    """The pre-training or fine-tuning settings of the benchmarked preset."""
+    if settings.task == "classify":
+        from strl.tasks.classify import PRESETS, ClassifySettings
+
+        return ClassifySettings.model_validate(PRESETS[settings.preset])
     from strl.train.config import make_config
 
-    cfg = make_config(settings.preset)
+    return make_config(settings.preset)
+
+
+def _run(settings: BenchSettings) -> dict:
+    cfg = preset_settings(settings)
     batch = settings.batch_size or cfg.batch_size
     points = settings.points or cfg.num_points
+    pretraining = settings.task == "pretrain"
     torch.set_num_threads(settings.threads)
     result: dict = {
         "settings": {**asdict(settings), "batch_size": batch, "points": points, "backbone": cfg.backbone,
-                     "k": cfg.k if cfg.backbone.startswith("dgcnn") else None, "emb_dims": cfg.emb_dims,
-                     "sample": "one pair of views"},
+                     "k": (cfg.k or 20) if cfg.backbone.startswith("dgcnn") else None, "emb_dims": cfg.emb_dims or 1024,
+                     "sample": "one pair of views" if pretraining else "one cloud"},
         "machine": describe_machine(settings.device, settings.threads),
     }
     cuda = settings.device.startswith("cuda")
     bf16 = step_precision(StepSettings(device=settings.device, precision=settings.precision)) == "bf16-mixed"
     ceiling = [matmul_gflops(settings.device)]
     ceiling_bf16 = [matmul_gflops(settings.device, dtype=torch.bfloat16)] if bf16 else []
-    result.update(measure_augmentation(batch, points, max(settings.steps, 1)))
-    result["dataloader_pairs_per_s"] = measure_dataloader(batch, points, max(settings.steps, 1), settings.workers)
-    if cuda:
-        result["augment_pairs_per_s_device"] = measure_device_augmentation(batch, points, max(settings.steps, 1), settings.device)
+    if pretraining:
+        result.update(measure_augmentation(batch, points, max(settings.steps, 1)))
+        result["dataloader_pairs_per_s"] = measure_dataloader(batch, points, max(settings.steps, 1), settings.workers)
+        if cuda:
+            result["augment_pairs_per_s_device"] = measure_device_augmentation(batch, points, max(settings.steps, 1), settings.device)
 
     ours = _train(settings, "strl", batch, points)
     original = _train(settings, "original", batch, points) if settings.original else None
@@ -178,7 +191,8 @@ def _run(settings: BenchSettings) -> dict:
         if bf16 and run:  # a mixed-precision step also against the bf16 ceiling (its products run in both)
             result["train_fraction_of_bf16_matmul" + suffix] = run["gflops_per_s"] / result["matmul_gflops_per_s_bf16"]
         result["peak_memory_bytes" + suffix] = run.get("peak_memory_bytes")
-    result["augment_speedup"] = result["augment_pairs_per_s"] / result["augment_pairs_per_s_original"]
+    if pretraining:
+        result["augment_speedup"] = result["augment_pairs_per_s"] / result["augment_pairs_per_s_original"]
     if original:
         result["train_speedup"] = ours["samples_per_s"] / original["samples_per_s"]
         result["inference_speedup"] = ours["inference_samples_per_s"] / original["inference_samples_per_s"]
@@ -192,29 +206,31 @@ def _run(settings: BenchSettings) -> dict:
 def format_report(r: dict) -> str:
     """A short human-readable summary of :func:`run_benchmark`'s result."""
     s, m = r["settings"], r["machine"]
+    unit = "pairs" if s.get("task", "pretrain") == "pretrain" else "samples"
 
     def num(x, fmt="{:.3g}"):
         return "n/a" if x is None else fmt.format(x)
 
     lines = [
-        f"strl bench  preset={s['preset']} backbone={s['backbone']} k={s['k']} batch={s['batch_size']} "
+        f"strl bench  task={s.get('task', 'pretrain')} preset={s['preset']} backbone={s['backbone']} k={s['k']} batch={s['batch_size']} "
         f"points={s['points']} threads={s['threads']} device={s['device']}",
         f"machine     {m['device_name']}, {m['cpu_cores']} cores, torch {m['torch_version']}, load {num(m['load_average_1min'])}",
         f"matmul      {num(r['matmul_gflops_per_s'])} GFLOP/s ceiling"
         + (f" (fp32), {num(r['matmul_gflops_per_s_bf16'])} (bf16)" if r.get("matmul_gflops_per_s_bf16") else ""),
-        f"augment     {num(r['augment_pairs_per_s'])} pairs/s (original {num(r['augment_pairs_per_s_original'])}, "
-        f"x{num(r['augment_speedup'])}); DataLoader {num(r['dataloader_pairs_per_s'])} pairs/s"
-        + (f"; on {s['device']} {num(r['augment_pairs_per_s_device'])} pairs/s" if r.get("augment_pairs_per_s_device") else ""),
-        f"train       {num(r['train_samples_per_s'])} pairs/s (original {num(r['train_samples_per_s_original'])}, "
+        f"train       {num(r['train_samples_per_s'])} {unit}/s (original {num(r['train_samples_per_s_original'])}, "
         f"x{num(r.get('train_speedup'))})",
     ]
+    if "augment_pairs_per_s" in r:
+        lines.insert(3, f"augment     {num(r['augment_pairs_per_s'])} pairs/s (original {num(r['augment_pairs_per_s_original'])}, "
+                        f"x{num(r['augment_speedup'])}); DataLoader {num(r['dataloader_pairs_per_s'])} pairs/s"
+                        + (f"; on {s['device']} {num(r['augment_pairs_per_s_device'])} pairs/s" if r.get("augment_pairs_per_s_device") else ""))
     for suffix, name in (("", "strl"), ("_original", "original")):
         phases = r["train_phase_seconds" + suffix]
         if phases:
-            split = ", ".join(f"{k} {v:.3g}s" for k, v in phases.items())
+            split = ", ".join(f"{k} {v:.3g}s" for k, v in phases.items() if v or k != "ema")
             bf16 = r.get("train_fraction_of_bf16_matmul" + suffix)
             lines.append(f"  {name:9s} step {num(r['train_step_seconds' + suffix])}s ({r['train_precision' + suffix]}): {split}; "
-                         f"{num(r['flops_per_sample' + suffix], '{:.4g}')} FLOP/pair, "
+                         f"{num(r['flops_per_sample' + suffix], '{:.4g}')} FLOP/{unit[:-1]}, "
                          f"{num(r['train_gflops_per_s' + suffix])} GFLOP/s "
                          f"({num(r['train_fraction_of_matmul' + suffix], '{:.1%}')} of matmul"
                          + (f", {bf16:.1%} of bf16" if bf16 else "") + "), "

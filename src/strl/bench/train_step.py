@@ -41,6 +41,7 @@ class StepSettings:
     flop_batch: int = 2  # the FLOPs are counted at this batch size and twice it
     seed: int = 0
     precision: str = "auto"  # strl: "auto" is what strl pretrain uses (bf16-mixed on GPU, else 32-true)
+    task: str = "pretrain"  # "pretrain" (a pair per sample) or "classify" (fine-tuning step, preset of strl finetune)
 
 
 def step_precision(s: StepSettings) -> str:
@@ -201,6 +202,59 @@ class _OriginalRunner:
         return self.model.encode(points)
 
 
+class _ClassifyRunner:
+    """A fine-tuning step of DGCNN classification (:mod:`strl.bench.original_finetune_step`): strl's
+    Classifier around the fused DGCNN, or the reference model; SGD, smoothed cross-entropy. Uses the
+    first view of each pair as the sample, with labels ``0..B-1 mod classes``."""
+
+    def __init__(self, s: StepSettings):
+        from strl.bench.original_finetune_step import original_classification_step, strl_classification_step
+        from strl.tasks.classify import PRESETS, ClassifySettings
+
+        cfg = ClassifySettings.model_validate(PRESETS[s.preset])
+        k, self.classes = cfg.k or 20, 40
+        if s.impl == "strl":
+            cast = torch.bfloat16 if step_precision(s) == "bf16-mixed" else None
+            self.step = strl_classification_step(k, cfg.emb_dims or 1024, self.classes, autocast=cast)
+        else:
+            self.step = original_classification_step(k, cfg.emb_dims or 1024, self.classes)
+        self.step.model.to(s.device)
+
+    def _labels(self, a):
+        return torch.arange(a.shape[0], device=a.device) % self.classes
+
+    def loss(self, a, b):
+        return self.step.loss(a, self._labels(a))
+
+    def phases(self, a, b, device):
+        timer = _PhaseTimer(device)
+        with timer.phase("forward"):
+            loss = self.loss(a, b)
+        with timer.phase("backward"):
+            loss.backward()
+        with timer.phase("optimizer"):
+            self.step.optimizer.step()
+            self.step.optimizer.zero_grad()
+        loss.item()  # the reference loop reads the loss back every step
+        return timer.times
+
+    def zero_grad(self):
+        self.step.optimizer.zero_grad()
+
+    def encoder(self):
+        return self.step.model
+
+    def encode(self, points):
+        with self.step._cast(points.device.type):
+            return self.step.logits(points)
+
+
+def _runner(s: StepSettings):
+    if s.task == "classify":
+        return _ClassifyRunner(s)
+    return (_StrlRunner if s.impl == "strl" else _OriginalRunner)(s)
+
+
 def _step_flops(runner, s: StepSettings, batch: int) -> float:
     a = example_clouds(batch, s.num_points, s.seed + 10, s.device)
     b = example_clouds(batch, s.num_points, s.seed + 11, s.device)
@@ -231,7 +285,7 @@ def measure(s: StepSettings) -> dict:
     torch.manual_seed(s.seed)
     kept = False if s.device.startswith("cuda") else keep_freed_memory()  # as strl pretrain does on CPU;
     # for both implementations, so that ratios compare the algorithms
-    runner = (_StrlRunner if s.impl == "strl" else _OriginalRunner)(s)
+    runner = _runner(s)
     a = example_clouds(s.batch_size, s.num_points, s.seed, s.device)
     b = example_clouds(s.batch_size, s.num_points, s.seed + 1, s.device)
     cuda = s.device.startswith("cuda")
