@@ -11,6 +11,7 @@ from strl.tasks import TASKS, task_class
 HELP = {
     "classify": "shape classification: ModelNet40/10, ScanObjectNN, built-in objects",
     "partseg": "part segmentation: ShapeNetPart (16 categories, 50 parts)",
+    "semseg": "semantic segmentation: S3DIS, ScanNet scenes, built-in rooms (whole-room inference)",
 }
 
 

@@ -10,6 +10,7 @@ from strl.errors import ConfigError
 TASKS = {
     "classify": "strl.tasks.classify:ClassifyTask",
     "partseg": "strl.tasks.partseg:PartSegTask",
+    "semseg": "strl.tasks.semseg:SemSegTask",
 }
 
 
