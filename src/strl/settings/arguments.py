@@ -54,6 +54,7 @@ def add_settings_arguments(parser: argparse.ArgumentParser, cls: type[Settings],
                 group.add_argument(flag_name(name), dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
                 continue
             choices = choices_of(cls, name)
+            choices = [kind(c) for c in choices] if choices else None
             group.add_argument(flag_name(name), dest=name, type=kind, default=None, choices=choices,
                                nargs="+" if is_list else None, metavar=None if choices else kind.__name__.upper(),
                                help=text)
