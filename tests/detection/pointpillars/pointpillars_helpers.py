@@ -45,3 +45,24 @@ def random_points(batch: int, n: int, cfg, seed: int = 0) -> torch.Tensor:
     low = torch.tensor([*cfg.point_cloud_range[:3], 0.0])
     extent = torch.tensor([*cfg.point_cloud_range[3:], 1.0]) - low
     return torch.rand(batch, n, 4, generator=gen) * extent + low
+
+
+def car_scene(cars: list[tuple[float, float, float]], seed: int, points_per_car: int = 300, ground_points: int = 1500, extent=(20.48, 10.24)):
+    """A frame of ground points and cars: ``(N, 4)`` points and ``(G, 7)`` car boxes.
+
+    ``cars`` holds ``(x, y, heading)``; each car is a 3.9 x 1.6 x 1.56 m box standing on the ground
+    (z = -1.73) with points spread over its volume; the ground covers ``[0, extent[0]] x [-extent[1], extent[1]]``.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    ground_z = -1.73
+    size = torch.tensor([3.9, 1.6, 1.56])
+    boxes = torch.tensor([[x, y, ground_z + 0.78, *size.tolist(), h] for x, y, h in cars])
+    local = (torch.rand(len(cars), points_per_car, 3, generator=gen) - 0.5) * size
+    cos, sin = torch.cos(boxes[:, 6])[:, None], torch.sin(boxes[:, 6])[:, None]
+    world = torch.stack(
+        [local[..., 0] * cos - local[..., 1] * sin, local[..., 0] * sin + local[..., 1] * cos, local[..., 2]], dim=-1
+    ) + boxes[:, None, :3]
+    ground = torch.rand(ground_points, 3, generator=gen) * torch.tensor([extent[0], 2 * extent[1], 0.0]) + torch.tensor([0.0, -extent[1], ground_z])
+    xyz = torch.cat([world.reshape(-1, 3), ground])
+    reflectance = torch.cat([torch.full((len(cars) * points_per_car, 1), 0.8), torch.full((ground_points, 1), 0.2)])
+    return torch.cat([xyz, reflectance], dim=1), boxes
