@@ -21,6 +21,7 @@ import time
 
 import torch
 
+from strl.bench.machine import synchronize
 from strl.detection.pointpillars import batch_points, pillarize, preset
 from strl.detection.pointpillars.pillar_features import augment_pillar_points
 
@@ -50,19 +51,20 @@ def lidar_sweep(n: int, gen: torch.Generator) -> torch.Tensor:
     return torch.cat([xyz, torch.rand(len(xyz), 1, generator=gen)], dim=1)
 
 
-def timed(fn, repeats: int, device: torch.device) -> float:
-    """Median milliseconds of ``repeats`` calls after two warm-up calls."""
-    times = []
-    for i in range(repeats + 2):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
+def timed(fn, repeats: int, device: torch.device, warmup: int = 2) -> tuple[float, float]:
+    """Median wall seconds and median process CPU seconds of ``repeats`` calls of ``fn`` after
+    ``warmup`` calls. On a shared machine the CPU time of a one-thread run is the better guide to
+    what an idle core would take."""
+    wall, cpu = [], []
+    for i in range(repeats + warmup):
+        synchronize(device)
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        if i >= 2:
-            times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+        synchronize(device)
+        if i >= warmup:
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> None:
@@ -79,18 +81,20 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     sweeps = {"uniform": uniform_sweep(args.points, cfg, gen), "lidar": lidar_sweep(args.points, gen)}
     results = []
-    print(f"{args.points} points, grid {cfg.grid_size[0]} x {cfg.grid_size[1]}, device {device}, {args.threads} thread(s), median of {args.repeats}")
+    print(f"{args.points} points, grid {cfg.grid_size[0]} x {cfg.grid_size[1]}, device {device}, {args.threads} thread(s), median of {args.repeats}; wall time (process CPU time)")
     for name, sweep in sweeps.items():
         points = batch_points([sweep.to(device)])
         for mode, limit in (("train", cfg.max_pillars_train), ("test", cfg.max_pillars_test)):
             run = lambda: pillarize(points, cfg.point_cloud_range, cfg.voxel_size, cfg.max_points_per_pillar, limit)  # noqa: E731
             pillars = run()
-            ms = timed(run, args.repeats, device)
+            ms, cpu_ms = (1e3 * t for t in timed(run, args.repeats, device))
             aug = lambda: augment_pillar_points(pillars.points, pillars.num_points, pillars.coords, cfg.point_cloud_range, cfg.voxel_size)  # noqa: E731
-            aug_ms = timed(aug, args.repeats, device)
-            row = dict(sweep=name, mode=mode, pillars=len(pillars.coords), pillarize_ms=round(ms, 2), vfe_input_ms=round(aug_ms, 2))
+            aug_ms, aug_cpu_ms = (1e3 * t for t in timed(aug, args.repeats, device))
+            row = dict(sweep=name, mode=mode, pillars=len(pillars.coords), pillarize_ms=round(ms, 2), pillarize_cpu_ms=round(cpu_ms, 2),
+                       vfe_input_ms=round(aug_ms, 2), vfe_input_cpu_ms=round(aug_cpu_ms, 2))
             results.append(row)
-            print(f"  {name:8s} {mode:5s} limit {limit:6d}: {row['pillars']:6d} pillars, pillarize {ms:7.2f} ms, 10-channel VFE input {aug_ms:7.2f} ms")
+            print(f"  {name:8s} {mode:5s} limit {limit:6d}: {row['pillars']:6d} pillars, pillarize {ms:6.2f} ms (CPU {cpu_ms:6.2f} ms), "
+                  f"10-channel VFE input {aug_ms:6.2f} ms (CPU {aug_cpu_ms:6.2f} ms)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(points=args.points, threads=args.threads, device=str(device), results=results), f, indent=2)

@@ -37,9 +37,6 @@ class Pillars:
     num_points: torch.Tensor
     batch_size: int
 
-    def to(self, device) -> "Pillars":
-        return Pillars(self.points.to(device), self.coords.to(device), self.num_points.to(device), self.batch_size)
-
 
 def batch_points(clouds: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
     """Frames as one ``(sum N, 1 + C)`` tensor whose first column is the frame index.
