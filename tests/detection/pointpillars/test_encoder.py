@@ -51,3 +51,17 @@ def test_registered_backbone_is_the_kitti_encoder():
     d = encoder.description()
     assert d["backbone"] == "pointpillars" and d["config"] == "pointpillars-kitti" and d["grid_size"] == [432, 496, 1]
     assert BACKBONES["pointpillars"](config="pointpillars-laptop").cfg.name == "pointpillars-laptop"
+
+
+def test_byol_trains_vfe_and_backbone_2d(tiny_cfg):
+    from strl.methods import BYOL
+
+    torch.manual_seed(0)
+    method = BYOL(PointPillarsEncoder(tiny_cfg), hidden_dim=64, proj_dim=16)
+    a, b = random_points(2, 1500, tiny_cfg, seed=4)[..., :3], random_points(2, 1500, tiny_cfg, seed=5)[..., :3]
+    loss, _ = method.loss(a, b)
+    loss.backward()
+    grads = {name: p.grad for name, p in method.backbone.named_parameters()}
+    assert any(k.startswith("vfe.") for k in grads) and any(k.startswith("backbone_2d.") for k in grads)
+    assert all(g is not None and g.abs().sum() > 0 for g in grads.values())
+    method.update_momentum(0, 10)

@@ -9,17 +9,8 @@ from pointpillars_helpers import car_scene, tiny_config
 from strl.detection.pointpillars import PointPillars, pad_boxes
 
 
-@pytest.fixture
-def one_thread():
-    """Two threads on a busy two-core machine mostly wait for each other; run this test on one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.slow
-def test_overfits_two_frames_and_decodes_the_cars(one_thread):
+def test_overfits_two_frames_and_decodes_the_cars():
     torch.manual_seed(0)
     cfg = tiny_config()
     scenes = [
