@@ -66,3 +66,13 @@ def test_pre_and_post_max_sizes():
 def test_nothing_above_the_threshold():
     (det,) = postprocess(head([(0, 0.01)] * 5, [0] * 5), ANCHORS, preset("pointpillars-kitti"))
     assert det.boxes.shape == (0, 7) and det.scores.shape == (0,) and det.labels.dtype == torch.int64
+
+
+def test_nms_uses_the_rotated_bev_overlap():
+    # two thin parallel boxes at 45 degrees, 0.85 m apart across their 0.5 m width: their axis-aligned
+    # bounds overlap by far more than 0.01, the rotated boxes do not touch
+    anchors = torch.tensor([[0.0, 0.0, -1.0, 4.0, 0.5, 1.5, math.pi / 4], [0.6, -0.6, -1.0, 4.0, 0.5, 1.5, math.pi / 4]])
+    out = HeadOutput(torch.tensor([[[2.0, -20.0, -20.0], [1.0, -20.0, -20.0]]]), torch.zeros(1, 2, 7), torch.tensor([[[5.0, 0.0], [5.0, 0.0]]]))
+    (det,) = postprocess(out, anchors, preset("pointpillars-kitti"))
+    assert len(det.scores) == 2
+    torch.testing.assert_close(det.boxes[:, 6], torch.full((2,), math.pi / 4))
