@@ -7,6 +7,9 @@ detector's ``vfe.*`` and ``backbone_2d.*`` keys, so the weights move to
 
 Points are LiDAR-frame metres (x forward, y left, z up), as the detector sees them; points outside
 the configured range are dropped by the pillarisation. ``(B, N, 3)`` input gets reflectance 0.
+The pre-training augmentation must therefore keep metric coordinates: a view centred and scaled
+into the unit sphere (the ``normalize`` step of the object and scene pipelines) falls into a few
+pillars around the origin, most of it outside the KITTI range (x >= 0).
 """
 
 from __future__ import annotations
