@@ -27,6 +27,16 @@ def _votenet(k=None, emb_dims=None, **_):
     return VoteNetBackbone()
 
 
+@BACKBONES.register("pointpillars")
+def _pointpillars(k=None, emb_dims=None, config="pointpillars-kitti", **_):
+    """PointPillars' ``vfe`` + ``backbone_2d`` (OpenPCDet keys), max ‖ mean pooled over the BEV map:
+    LiDAR-frame metres ``(B, N, 3 | 4)`` -> ``(B, 768)``. Default config ``pointpillars-kitti``: range
+    [0, -39.68, -3, 69.12, 39.68, 1], 0.16 m pillars of <= 32 points, BEV backbone 64/128/256 filters."""
+    from strl.detection.pointpillars.encoder import PointPillarsEncoder
+
+    return PointPillarsEncoder(config)
+
+
 def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024) -> nn.Module:
     """Build a registered backbone by name (``k`` is ignored by backbones without a k-NN graph)."""
     kwargs = {"emb_dims": emb_dims}

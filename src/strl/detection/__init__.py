@@ -1,0 +1,1 @@
+"""3D object detectors: one sub-package per detector (``strl.detection.pointpillars``)."""
