@@ -12,7 +12,7 @@ from strl.settings.schema import Settings
 
 
 #: backbones strl.backbones registers (kept in step with the registry by a test)
-BackboneName = Literal["pointnet", "dgcnn", "dgcnn-semseg", "dgcnn-partseg", "votenet"]
+BackboneName = Literal["pointnet", "dgcnn", "dgcnn-semseg", "dgcnn-partseg", "votenet", "pointpillars"]
 
 
 class CheckpointSettings(Settings):
