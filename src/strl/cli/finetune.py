@@ -28,9 +28,22 @@ def add_arguments(parser) -> None:
                                positionals="[CHECKPOINT | --scratch]")
 
 
+def default_preset(task, args) -> str:
+    """The task's default preset, or the one that fits the checkpoint's encoder (tasks with several)."""
+    if args.preset or not args.checkpoint or not hasattr(task, "preset_for_checkpoint"):
+        return task.default_preset
+    from strl.checkpoints.read import read_encoder_state
+
+    try:
+        backbone = read_encoder_state(args.checkpoint).description.get("backbone")
+    except Exception:  # noqa: BLE001 - an unreadable checkpoint is reported when it is loaded
+        return task.default_preset
+    return task.preset_for_checkpoint(backbone) or task.default_preset
+
+
 def run(args) -> int:
     task = task_class(args.task)()
-    cfg = settings_from_args(args, task.settings, task.presets, task.default_preset)
+    cfg = settings_from_args(args, task.settings, task.presets, default_preset(task, args))
     if args.print_config:
         print_config(cfg)
         return 0

@@ -71,13 +71,11 @@ class Encoders:
         return encoder
 
 
-def check_backbone(task, encoders: Encoders) -> None:
+def check_backbone(task, cfg, encoders: Encoders) -> None:
     """Refuse an encoder the task's head does not fit, before any training."""
     name = encoders.description["backbone"]
-    if name not in task.backbones:
-        what = f"{encoders.checkpoint} holds a {name} encoder" if encoders.checkpoint else f"--backbone {name}"
-        raise ConfigError(f"{what}; {task.name} fine-tuning takes {' or '.join(task.backbones)} "
-                          f"(pre-train with such a backbone, or pick another preset)")
+    what = f"{encoders.checkpoint} holds a {name} encoder" if encoders.checkpoint else f"--backbone {name}"
+    task.check_encoder(cfg, name, what)
 
 
 def train_loader(data, cfg, seed: int) -> DataLoader:
@@ -153,7 +151,7 @@ def aggregate(task, records: dict) -> dict:
 def run_protocol(task, cfg, checkpoint: str | None, folder: str, log=print) -> tuple[dict, dict]:
     """Run every label fraction x seed x initialisation. Returns ``(summary by fraction, records)``."""
     encoders = Encoders(checkpoint, cfg)
-    check_backbone(task, encoders)
+    check_backbone(task, cfg, encoders)
     inits = ["pretrained"] if checkpoint else []
     if not checkpoint or cfg.scratch_baseline:
         inits.append("scratch")

@@ -75,13 +75,25 @@ class Task:
         """Scores of ``model`` (in eval mode) on a validation or test split."""
         raise NotImplementedError
 
+    def check_encoder(self, cfg, backbone: str, source: str) -> None:
+        """Refuse an encoder the head does not fit (``source`` says where it came from)."""
+        from strl.errors import ConfigError
+
+        if backbone not in self.backbones:
+            raise ConfigError(f"{source}; {self.name} fine-tuning takes {' or '.join(self.backbones)} "
+                              f"(pre-train with such a backbone, or pick another preset)")
+
     def predict_arrays(self, model: "nn.Module", clouds: np.ndarray, cfg, source: str) -> np.ndarray:
         """``strl predict``: the model's outputs for ``(M, N, 3)`` clouds (``source`` names their file)."""
-        raise NotImplementedError(f"strl predict does not support {self.name} models")
+        from strl.errors import ConfigError
+
+        raise ConfigError(f"strl predict does not take fine-tuned {self.name} models")
 
     def downstream_export(self, model: "nn.Module", meta: dict) -> tuple[str, str, dict]:
         """``(target code base, top-level key, state_dict)`` of a fine-tuned model for ``strl export``."""
-        raise NotImplementedError(f"strl export does not support fine-tuned {self.name} models")
+        from strl.errors import ConfigError
+
+        raise ConfigError(f"strl export does not take fine-tuned {self.name} models")
 
     def extra_outputs(self, record, metrics: dict, folder: str) -> None:
         """Task-specific additions to the run folder and ``metrics`` (``record``: the first pre-trained run)."""
