@@ -6,6 +6,8 @@ The augmentation of a batch draws from a generator seeded by the batch's item ke
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
 
 from strl.transforms.config import AugmentConfig
@@ -18,9 +20,11 @@ def augment_config(cfg) -> AugmentConfig:
 
 
 def batch_seed(keys: torch.Tensor) -> int:
-    """A 62-bit seed from the ``(B, 3)`` int64 item keys of a batch."""
-    mix = torch.tensor([1_000_003, 998_244_353, 2_654_435_761], dtype=torch.int64)
-    return int(((keys.cpu() * mix).sum() + keys.shape[0] * 7919) % (2**62))
+    """A 63-bit seed from the ``(B, 3)`` int64 item keys of a batch: a BLAKE2b hash of the keys
+    in batch order, so batches of other items (or the same items in another order) get unrelated
+    seeds."""
+    data = keys.detach().to("cpu", torch.int64).contiguous().numpy().astype("<i8").tobytes()
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
 
 
 def augment_pairs(batch: dict[str, torch.Tensor], cfg: AugmentConfig) -> dict[str, torch.Tensor]:
