@@ -10,6 +10,8 @@ import hashlib
 
 import torch
 
+from strl.errors import StrlError
+from strl.train.bad_samples import batch_problems
 from strl.transforms.config import AugmentConfig
 
 
@@ -38,12 +40,24 @@ def augment_pairs(batch: dict[str, torch.Tensor], cfg: AugmentConfig) -> dict[st
 
 
 class PairCollate:
-    """Stacks pair items; augments the batch right away when ``on_worker`` (CPU training)."""
+    """Stacks pair items; augments the batch right away when ``on_worker`` (CPU training).
+
+    Items that could not be read (see :mod:`strl.train.bad_samples`) make the batch
+    ``{"error": exc}``, and replaced ones are listed in ``batch["bad_samples"]``; a strl error of
+    the augmentation is handed on the same way, so it reaches the main process as itself.
+    """
 
     def __init__(self, cfg: AugmentConfig, on_worker: bool):
         self.cfg = cfg
         self.on_worker = on_worker
 
-    def __call__(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    def __call__(self, items: list[dict[str, torch.Tensor]]) -> dict:
+        problems = batch_problems(items)
+        if problems is not None and "error" in problems:
+            return problems
         batch = {name: torch.stack([item[name] for item in items]) for name in ("a", "b", "key")}
-        return augment_pairs(batch, self.cfg) if self.on_worker else batch
+        try:
+            batch = augment_pairs(batch, self.cfg) if self.on_worker else batch
+        except StrlError as exc:
+            return {"error": exc}
+        return {**batch, **(problems or {})}

@@ -47,6 +47,8 @@ class PretrainConfig:
     depth_stride: int = 2  # read every n-th depth pixel of RGB-D frames
     max_range: float = 0.0  # LiDAR: drop points farther than this (0: keep all)
     cache_dir: str = ""
+    on_bad_sample: str = "stop"  # stop | skip: a sample whose file cannot be read stops training, or is replaced
+    max_bad_fraction: float = 0.05  # skip: stop anyway when more than this share of an epoch's samples is bad
     # optimisation
     epochs: int = 12
     batch_size: int = 32

@@ -15,6 +15,7 @@ from lightning.pytorch.loggers import CSVLogger
 from strl.errors import ConfigError
 from strl.evaluate.protocol import encoder_features, linear_protocols, module_device
 from strl.train.allocator import keep_freed_memory
+from strl.train.bad_samples import SkippedSampleCounter
 from strl.train.callbacks import CurvePlot, ProbeCallback
 from strl.train.config import PretrainConfig
 from strl.train.data import eval_clouds
@@ -123,6 +124,8 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
         probe = ProbeCallback(train, test, cfg.eval_points, cfg.probe, cfg.probe_every)
         callbacks.append(probe)
     callbacks.append(CurvePlot(os.path.join(folder, "training.png"), probe))
+    if cfg.on_bad_sample == "skip":
+        callbacks.append(SkippedSampleCounter(data.bad_samples))
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg.to_dict(), f, indent=2)
     trainer = build_trainer(cfg, folder, callbacks)
@@ -132,6 +135,7 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
         if cfg.final_eval:
             metrics.update(final_evaluation(cfg, module.encoder, train, test))
         metrics["seconds"] = time.perf_counter() - start
+        metrics["skipped_samples"] = SkippedSampleCounter.total(trainer, data.bad_samples)
         metrics["eval_dataset"] = cfg.eval_dataset
         metrics["settings"] = cfg.to_dict()
         metrics["checkpoint"] = os.path.join(folder, "checkpoints", "last.ckpt")
