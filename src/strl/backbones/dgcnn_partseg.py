@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from strl.backbones.defaults import DEFAULT_K
 from strl.backbones.dgcnn_seg_trunk import (
     PointFeatures,
     SegmentationEncoder,
@@ -67,7 +68,7 @@ class DGCNNPartSeg(SegmentationEncoder):
     #: state_dict prefixes of modules the encoder carries but never runs (left at their initial values)
     untrained_prefixes = ("bn7.", "bn8.", "bn9.", "bn10.")
 
-    def __init__(self, k: int = 40, emb_dims: int = 1024):
+    def __init__(self, k: int = DEFAULT_K["dgcnn-partseg"], emb_dims: int = 1024):
         super().__init__(k, emb_dims)
         self.transform_net = TransformNet()
         convs = edge_layers(emb_dims)

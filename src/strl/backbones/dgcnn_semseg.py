@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from strl.backbones.defaults import DEFAULT_K
 from strl.backbones.dgcnn_seg_trunk import (
     EDGE_WIDTHS,
     LOCAL_DIMS,
@@ -37,7 +38,7 @@ class DGCNNSemSeg(SegmentationEncoder):
     #: state_dict prefixes of modules the encoder carries but never runs (left at their initial values)
     untrained_prefixes = ("conv7.", "conv8.", "bn7.", "bn8.")
 
-    def __init__(self, k: int = 20, emb_dims: int = 1024):
+    def __init__(self, k: int = DEFAULT_K["dgcnn-semseg"], emb_dims: int = 1024):
         super().__init__(k, emb_dims)
         self.register_layers(edge_layers(emb_dims) + [
             conv_bn_lrelu_1d(emb_dims + LOCAL_DIMS, 512),  # conv7, the head's first layer downstream

@@ -135,6 +135,7 @@ def run_benchmark(settings: BenchSettings) -> dict:
 
 
 def _run(settings: BenchSettings) -> dict:
+    from strl.backbones import resolve_k
     from strl.train.config import make_config
 
     cfg = make_config(settings.preset)
@@ -143,7 +144,7 @@ def _run(settings: BenchSettings) -> dict:
     torch.set_num_threads(settings.threads)
     result: dict = {
         "settings": {**asdict(settings), "batch_size": batch, "points": points, "backbone": cfg.backbone,
-                     "k": cfg.k if cfg.backbone.startswith("dgcnn") else None, "emb_dims": cfg.emb_dims,
+                     "k": resolve_k(cfg.backbone, cfg.k), "emb_dims": cfg.emb_dims,
                      "sample": "one pair of views"},
         "machine": describe_machine(settings.device, settings.threads),
     }

@@ -23,7 +23,7 @@ class PretrainConfig:
     # model
     method: str = "byol"  # byol | simclr
     backbone: str = "pointnet"  # see strl.backbones.BACKBONES
-    k: int = 20  # neighbours of the DGCNN k-NN graph
+    k: int = 0  # neighbours of the DGCNN k-NN graph (0: the backbone's default, strl.backbones.DEFAULT_K)
     emb_dims: int = 1024
     hidden_dim: int = 4096  # projector / predictor hidden width
     proj_dim: int = 256
@@ -101,16 +101,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         eval_dataset="modelnet40", eval_points=2048, probe="svm", probe_every=5, num_workers=8,
     ),
     "dgcnn-cls": dict(
-        backbone="dgcnn", k=40, dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
+        backbone="dgcnn", dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
         optimizer="adam", lars=True, lr=1e-3, window=0, pair_mode="spatial",
         eval_dataset="modelnet40", eval_points=2048, probe="svm", probe_every=5, num_workers=8,
     ),
     "dgcnn-semseg": dict(
-        backbone="dgcnn-semseg", k=20, dataset="scannet", num_points=4096, frame_points=8192, batch_size=32,
+        backbone="dgcnn-semseg", dataset="scannet", num_points=4096, frame_points=8192, batch_size=32,
         epochs=100, optimizer="adam", lars=True, lr=2e-4, augment="scene", window=1, pair_mode="both", num_workers=8,
     ),
     "dgcnn-partseg": dict(
-        backbone="dgcnn-partseg", k=40, dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
+        backbone="dgcnn-partseg", dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
         optimizer="adam", lars=True, lr=2e-4, window=0, pair_mode="spatial", num_workers=8,
     ),
     "votenet-detection": dict(
