@@ -101,6 +101,14 @@ def test_check_rgbd_scene_reports_frames_and_reader_warnings(tmp_path, capsys):
     assert "warnings: 1 (DataWarning 1)" in out and "pose/000200.txt" in out
 
 
+def test_check_rgbd_shows_the_depth_range_in_metres_at_the_depth_scale(tmp_path, capsys):
+    scene = write_scene(tmp_path / "scene0000_00")  # depths 1500 and 2500 units
+    code, out = check(capsys, scene)
+    assert code == 0 and "depth min 1.500 m / max 2.500 m (1000 depth units per metre)" in out
+    code, out = check(capsys, scene, "--depth-scale", "5000")
+    assert code == 0 and "depth min 0.300 m / max 0.500 m (5000 depth units per metre)" in out
+
+
 def test_check_unreadable_or_unknown_data_exits_1_and_usage_errors_exit_2(tmp_path, capsys):
     (tmp_path / "readme.md").write_text("no data")
     code, out = check(capsys, tmp_path)

@@ -10,6 +10,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sequences"))
 from test_kitti import write_sequence  # noqa: E402  (sweeps of a static scene from a moving sensor)
+from test_rgbd import write_room  # noqa: E402  (ScanNet-layout frames of a ray-cast room)
 
 from strl.errors import ConfigError, DataError  # noqa: E402
 from strl.train.config import make_config  # noqa: E402
@@ -24,6 +25,15 @@ def test_unknown_or_missing_sources_are_clear_errors(tmp_path):
         pretrain_sequences(make_config(dataset="shapenet"))
     with pytest.raises(DataError, match="nope.npz"):
         pretrain_sequences(make_config(dataset="shapenet", root=str(tmp_path / "nope.npz")))
+
+
+def test_scannet_frames_are_read_at_the_configured_depth_scale(tmp_path):
+    for name in ("scene0000_00", "scene0001_00"):
+        write_room(tmp_path / name)
+    settings = dict(dataset="scannet", root=str(tmp_path), val_fraction=0.0, depth_stride=1)
+    mm = pretrain_sequences(make_config(**settings)).frame(0, 1)
+    tum = pretrain_sequences(make_config(**settings, depth_scale=5000.0)).frame(0, 1)
+    np.testing.assert_allclose(tum.points - tum.origin, (mm.points - mm.origin) / 5, atol=1e-5)
 
 
 def test_scanobjectnn_evaluation_source(tmp_path):

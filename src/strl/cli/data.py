@@ -51,6 +51,8 @@ def add_arguments(parser) -> None:
         p.add_argument("--builtin-size", choices=["small", "default"], default="small",
                        help="size of the built-in data (pre-training uses 'default')")
         p.add_argument("--cache-dir", default="", help="where the built-in data is cached")
+        p.add_argument("--depth-scale", type=float, default=None, metavar="UNITS",
+                       help="RGB-D depth units per metre (default 1000 as in ScanNet; 5000 for TUM RGB-D)")
     check.add_argument("--max-items", type=_positive, default=2000,
                        help="read at most this many items (clouds or frames) of each part, evenly spaced")
     check.add_argument("--json", default=None, metavar="OUT", help="also write the report as JSON")

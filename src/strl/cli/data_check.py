@@ -90,6 +90,8 @@ def check_sequences(name: str, seqs, max_items: int, problems: list[str]) -> dic
             "origin_min": origins.lo.tolist() if np.isfinite(origins.lo).all() else None,
             "origin_max": origins.hi.tolist() if np.isfinite(origins.hi).all() else None,
             "reader_stats": {k: int(v) for k, v in (getattr(seqs, "stats", None) or {}).items()},
+            "depth_range_m": list(depth) if (depth := getattr(seqs, "depth_range", None)) else None,
+            "depth_scale": getattr(seqs, "depth_scale", None),
             "classes": class_report(getattr(seqs, "labels", None), getattr(seqs, "class_names", None), name, problems)}
 
 

@@ -61,6 +61,9 @@ def _part_lines(name: str, part: dict) -> list[str]:
         out.append(f"  xyz min {_fmt_xyz(part['xyz_min'])}  max {_fmt_xyz(part['xyz_max'])}")
     if part.get("origin_min"):
         out.append(f"  sensor origins min {_fmt_xyz(part['origin_min'])}  max {_fmt_xyz(part['origin_max'])}")
+    if part.get("depth_range_m"):
+        lo, hi = part["depth_range_m"]
+        out.append(f"  depth min {lo:.3f} m / max {hi:.3f} m ({part['depth_scale']:g} depth units per metre)")
     if part.get("reader_stats"):
         out += _wrap([f"{k.replace('_', ' ')} {v}" for k, v in part["reader_stats"].items()], "  reader: ")
     classes = part.get("classes")

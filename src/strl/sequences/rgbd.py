@@ -94,7 +94,7 @@ class RGBDSequences:
         split_seed: seed of that split.
         scenes: restrict the pool to these scene names (a list, or a path to a text file with one
             name per line, ``#`` comments allowed), e.g. ScanNet's ``scannetv2_train.txt``.
-        depth_scale: depth units per metre (1000 for millimetre PNGs).
+        depth_scale: depth units per metre (1000 for ScanNet's millimetre PNGs, 5000 for TUM RGB-D).
         max_depth: drop pixels farther than this (metres); ``None`` keeps all.
         pixel_stride: use every ``pixel_stride``-th row and column.
         max_points: random subset of at most this many points per frame, seeded per (scene, frame).
@@ -151,6 +151,11 @@ class RGBDSequences:
     def num_frames(self, s: int) -> int:
         return len(self._scenes[s].keys)
 
+    @property
+    def depth_range(self) -> tuple[float, float] | None:
+        """``(min, max)`` in metres of the measured depths of the frames read so far in this process."""
+        return self._depth.depth_range
+
     def depth_path(self, s: int, t: int) -> Path:
         return self._scenes[s].depth_files[t]
 
@@ -181,4 +186,4 @@ class RGBDSequences:
     def _camera_points(self, s: int, t: int) -> np.ndarray | None:
         """Valid pixels of frame ``t`` of scene ``s`` as ``(N, 3)`` float64 camera points (``None`` if none)."""
         scene = self._scenes[s]
-        return self._depth.camera_points(scene.depth_files[t], scene.intrinsics)
+        return self._depth.camera_points(scene.depth_files[t], scene.intrinsics, scene.intrinsics_file)

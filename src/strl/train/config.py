@@ -45,6 +45,7 @@ class PretrainConfig:
     builtin_size: str = "default"  # default | small (a few objects per class, for quick checks)
     val_fraction: float = 0.1  # scene-level validation split of RGB-D data
     depth_stride: int = 2  # read every n-th depth pixel of RGB-D frames
+    depth_scale: float = 1000.0  # RGB-D depth units per metre (ScanNet 1000; TUM RGB-D 5000)
     max_range: float = 0.0  # LiDAR: drop points farther than this (0: keep all)
     cache_dir: str = ""
     on_bad_sample: str = "stop"  # stop | skip: a sample whose file cannot be read stops training, or is replaced

@@ -67,7 +67,7 @@ def _scannet_frames(cfg) -> SequenceSet:
     from strl.sequences.rgbd import RGBDSequences
 
     return RGBDSequences(_need_root(cfg.root, "scannet"), split="train", val_fraction=cfg.val_fraction,
-                         pixel_stride=cfg.depth_stride, seed=cfg.seed)
+                         pixel_stride=cfg.depth_stride, depth_scale=cfg.depth_scale, seed=cfg.seed)
 
 
 @PRETRAIN_SOURCES.register("kitti")
