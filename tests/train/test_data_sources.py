@@ -36,6 +36,23 @@ def test_scannet_frames_are_read_at_the_configured_depth_scale(tmp_path):
     np.testing.assert_allclose(tum.points - tum.origin, (mm.points - mm.origin) / 5, atol=1e-5)
 
 
+def test_modelnet40_pretrains_on_every_point_of_either_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    h5 = tmp_path / "modelnet40_ply_hdf5_2048"
+    h5.mkdir()
+    with h5py.File(h5 / "ply_data_train0.h5", "w") as f:  # the release holds 2048 points per shape
+        f["data"] = rng.normal(size=(3, 2048, 3)).astype(np.float32)
+        f["label"] = np.array([[0], [5], [8]], np.uint8)
+    normal = tmp_path / "modelnet40_normal_resampled"
+    (normal / "chair").mkdir(parents=True)
+    (normal / "modelnet40_shape_names.txt").write_text("airplane\nchair\n")
+    (normal / "modelnet40_train.txt").write_text("chair_0001\n")
+    np.savetxt(normal / "chair" / "chair_0001.txt", rng.normal(size=(300, 6)), delimiter=",", fmt="%.5f")
+    for root, sequences, points in ((h5, 3, 2048), (normal, 1, 300)):
+        seqs = pretrain_sequences(make_config(dataset="modelnet40", root=str(root)))
+        assert len(seqs) == sequences and seqs.frame(0, 0).points.shape == (points, 3)
+
+
 def test_scanobjectnn_evaluation_source(tmp_path):
     folder = tmp_path / "h5_files" / "main_split"
     folder.mkdir(parents=True)

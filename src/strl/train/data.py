@@ -80,10 +80,12 @@ def _kitti(cfg) -> SequenceSet:
 
 @PRETRAIN_SOURCES.register("modelnet40")
 def _modelnet_pretrain(cfg) -> SequenceSet:
+    """The training shapes of either ModelNet40 layout, every point the files hold (10,000 in the
+    normal-resampled text files, 2048 in the HDF5 release)."""
     from strl.formats.modelnet import load_modelnet
 
     root = _need_root(cfg.root, "modelnet40")
-    return CloudsAsSequences(load_modelnet(root, "train", num_points=10000, cache_dir=cfg.cache_dir or None))
+    return CloudsAsSequences(load_modelnet(root, "train", num_points=None, cache_dir=cfg.cache_dir or None))
 
 
 @PRETRAIN_SOURCES.register("folder")
