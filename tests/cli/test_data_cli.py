@@ -70,6 +70,24 @@ def test_check_reports_counts_classes_and_ranges(tmp_path, rng, capsys):
     assert -1 <= report["parts"]["train"]["xyz_min"][0] < report["parts"]["train"]["xyz_max"][0] <= 1
 
 
+def test_check_says_how_many_items_it_sampled_and_all_reads_every_item(tmp_path, rng, capsys):
+    write_modelnet(tmp_path, rng)  # 5 training and 1 test clouds
+    code, out = check(capsys, tmp_path, "--max-items", "2", "--json", tmp_path / "report.json")
+    assert code == 0, out
+    assert "train: 5 clouds\n  read 2 of 5 clouds (evenly spaced)" in out
+    assert "sampled: read 3 of 6 items (at most 2 per part, evenly spaced); --all reads every item" in out
+    assert out.strip().endswith("result: usable, as far as the items read show")
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (report["items_read"], report["items"]) == (3, 6)
+    code, out = check(capsys, tmp_path, "--all")
+    assert code == 0 and "read 5 of 5 clouds\n" in out and "\nsampled:" not in out
+    assert out.strip().endswith("result: usable")
+    with pytest.raises(SystemExit) as exit_info:  # one or the other
+        main(["data", "check", str(tmp_path), "--all", "--max-items", "2"])
+    assert exit_info.value.code == 2
+    capsys.readouterr()
+
+
 def test_check_names_every_bad_file_and_fails(tmp_path, rng, capsys):
     folder = write_modelnet(tmp_path, rng)
     bad = np.ones((64, 6))

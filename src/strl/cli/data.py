@@ -1,8 +1,8 @@
 """``strl data check PATH`` and ``strl data preview PATH``: what a dataset holds, and what training sees.
 
 ``check`` recognises the format (:func:`strl.formats.detect.identify`), reads up to
-``--max-items`` items of every part, and prints counts, classes, ranges and every problem, each
-naming its file. Exit status: 0 usable, 1 when a problem would stop training, 2 for usage errors.
+``--max-items`` items of every part (``--all``: every item), and prints counts, classes, ranges,
+how many items it read, and every problem, each naming its file. Exit status: 0 usable, 1 when a problem would stop training, 2 for usage errors.
 
 ``preview`` draws a few samples, or temporal pairs (the default for sequence data), as read and
 after the training augmentation, into a PNG; its path is the last line printed.
@@ -53,8 +53,11 @@ def add_arguments(parser) -> None:
         p.add_argument("--cache-dir", default="", help="where the built-in data is cached")
         p.add_argument("--depth-scale", type=float, default=None, metavar="UNITS",
                        help="RGB-D depth units per metre (default 1000 as in ScanNet; 5000 for TUM RGB-D)")
-    check.add_argument("--max-items", type=_positive, default=2000,
-                       help="read at most this many items (clouds or frames) of each part, evenly spaced")
+    amount = check.add_mutually_exclusive_group()
+    amount.add_argument("--max-items", type=_positive, default=2000,
+                        help="read at most this many items (clouds or frames) of each part, evenly spaced "
+                             "(default 2000)")
+    amount.add_argument("--all", action="store_true", help="read every item of every part")
     check.add_argument("--json", default=None, metavar="OUT", help="also write the report as JSON")
     preview.add_argument("--out", default="preview.png", help="PNG to write")
     preview.add_argument("--samples", type=_positive, default=None,

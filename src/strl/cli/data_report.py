@@ -35,7 +35,11 @@ def format_report(report: dict) -> list[str]:
     for name, part in report["parts"].items():
         out += _part_lines(name, part)
     out += [f"note: {note}" for note in report["notes"]]
-    return out + _warning_lines(report["warnings"]) + _problem_lines(report["problems"])
+    sampled = report.get("items_read", 0) < report.get("items", 0)
+    if sampled:
+        out.append(f"sampled: read {report['items_read']} of {report['items']} items (at most {report['max_items']} "
+                   f"per part, evenly spaced); --all reads every item")
+    return out + _warning_lines(report["warnings"]) + _problem_lines(report["problems"], sampled)
 
 
 def _part_lines(name: str, part: dict) -> list[str]:
@@ -91,9 +95,9 @@ def _warning_lines(w: dict) -> list[str]:
     return out
 
 
-def _problem_lines(problems: list[str]) -> list[str]:
+def _problem_lines(problems: list[str], sampled: bool = False) -> list[str]:
     if not problems:
-        return ["problems: none", "result: usable"]
+        return ["problems: none", "result: usable" + (", as far as the items read show" if sampled else "")]
     out = [f"problems: {len(problems)}"] + [f"  {p}" for p in problems[:MAX_PRINTED_PROBLEMS]]
     if len(problems) > MAX_PRINTED_PROBLEMS:
         out.append(f"  ... {len(problems) - MAX_PRINTED_PROBLEMS} more (all of them are in --json)")
