@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
-from strl.train.config import add_config_arguments, config_from_args
+from strl.train.config import PretrainConfig, add_config_arguments, config_from_args
 
 
 def add_arguments(parser) -> None:
     add_config_arguments(parser)
 
 
+def settings(args):
+    """The configuration: the preset and the flags given, or, for ``--resume RUN_FOLDER``, that run's
+    settings with the flags given on top (e.g. a larger ``--epochs``)."""
+    from strl.train.run import resumed_config
+
+    if args.resume and os.path.isdir(args.resume):
+        given = {f.name: getattr(args, f.name) for f in dataclasses.fields(PretrainConfig)
+                 if f.name != "preset" and getattr(args, f.name, None) is not None}
+        return resumed_config(args.resume, given)
+    return config_from_args(args)
+
+
 def run(args) -> int:
     from strl.train.run import pretrain
 
-    cfg = config_from_args(args)
+    cfg = settings(args)
     folder, metrics = pretrain(cfg)
     if not metrics:  # not the main process
         return 0

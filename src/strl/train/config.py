@@ -72,7 +72,7 @@ class PretrainConfig:
     strategy: str = "auto"
     precision: str = "auto"  # auto: bf16-mixed on GPU, 32 on CPU
     checkpoint_every: int = 5  # epochs between periodic checkpoints (last.ckpt is always kept)
-    resume: str = ""  # checkpoint to resume from ("last" for the run folder's last.ckpt)
+    resume: str = ""  # continue a run: its folder (runs/X), "last" (--name's last.ckpt) or a checkpoint file
     tensorboard: bool = False
     progress: bool = True
     limit_train_batches: float = 1.0

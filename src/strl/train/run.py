@@ -17,7 +17,7 @@ from strl.evaluate.protocol import encoder_features, linear_protocols, module_de
 from strl.train.allocator import keep_freed_memory
 from strl.train.bad_samples import SkippedSampleCounter
 from strl.train.callbacks import CurvePlot, ProbeCallback
-from strl.train.config import PretrainConfig
+from strl.train.config import PretrainConfig, make_config
 from strl.train.data import eval_clouds
 from strl.train.datamodule import PairDataModule, augment_on_worker
 from strl.train.module import PretrainModule, build_method
@@ -33,13 +33,39 @@ def run_dir(cfg: PretrainConfig) -> str:
     return os.path.join(cfg.out_dir, name)
 
 
-def resolve_resume(cfg: PretrainConfig, folder: str) -> str | None:
-    if not cfg.resume:
-        return None
-    path = os.path.join(folder, "checkpoints", "last.ckpt") if cfg.resume == "last" else cfg.resume
-    if not os.path.isfile(path):
+def resolve_run(cfg: PretrainConfig) -> tuple[str, str | None]:
+    """The run folder and the checkpoint to resume from (None: a new run).
+
+    ``cfg.resume`` is empty (a new run in :func:`run_dir`), ``"last"`` (that folder's last
+    checkpoint), a run folder (continue it, in that folder, from its last checkpoint) or a
+    checkpoint file (its state, in :func:`run_dir`).
+    """
+    if cfg.resume and os.path.isdir(cfg.resume):
+        folder = os.path.normpath(cfg.resume)
+        if cfg.name and os.path.abspath(run_dir(cfg)) != os.path.abspath(folder):
+            raise ConfigError(f"--resume {cfg.resume} continues that run folder, but --name and --out-dir name "
+                              f"{run_dir(cfg)}; give one of them")
+        path: str | None = os.path.join(folder, "checkpoints", "last.ckpt")
+    else:
+        folder = run_dir(cfg)
+        path = None if not cfg.resume else os.path.join(folder, "checkpoints", "last.ckpt") if cfg.resume == "last" else cfg.resume
+    if path is not None and not os.path.isfile(path):
         raise ConfigError(f"cannot resume: checkpoint {path} does not exist")
-    return path
+    return folder, path
+
+
+def resumed_config(folder: str, overrides: dict) -> PretrainConfig:
+    """The settings of the run in ``folder`` (its ``config.json``) with ``overrides`` applied, to continue it there."""
+    path = os.path.join(folder, "config.json")
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot resume the run in {folder}: cannot read its settings {path} ({exc})") from None
+    folder = os.path.normpath(folder)
+    where = {"out_dir": os.path.dirname(folder) or ".", "name": os.path.basename(folder)}
+    settings = {**{k: v for k, v in saved.items() if k != "preset"}, **where, **overrides, "resume": folder}
+    return make_config(saved.get("preset", "default"), **settings)
 
 
 def uses_gpu(cfg: PretrainConfig) -> bool:
@@ -104,8 +130,7 @@ def final_evaluation(cfg: PretrainConfig, encoder: torch.nn.Module, train, test)
 def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
     """Run pre-training as configured; returns the run folder and the metrics written to ``metrics.json``."""
     start = time.perf_counter()
-    folder = run_dir(cfg)
-    resume = resolve_resume(cfg, folder)
+    folder, resume = resolve_run(cfg)
     os.makedirs(folder, exist_ok=True)
     L.seed_everything(cfg.seed, verbose=False)
     gpu = uses_gpu(cfg)
