@@ -3,6 +3,8 @@
 import os
 import sys
 
+import numpy as np
+import pytest
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -55,3 +57,29 @@ def test_augmented_batches_do_not_depend_on_the_number_of_workers():
     for x, y in zip(serial, parallel):
         assert torch.equal(x["key"], y["key"])
         assert torch.equal(x["a"], y["a"]) and torch.equal(x["b"], y["b"])
+
+
+@pytest.mark.slow
+def test_augmenting_on_the_device_trains_as_augmenting_on_workers(tmp_path, monkeypatch):
+    """``--augment-on device`` on a CPU: the module augments each batch after the transfer, with the
+    same draws, so training ends with the same weights."""
+    import strl.train.module
+    from strl.train.run import pretrain
+
+    root = tmp_path / "clouds"
+    root.mkdir()
+    for i in range(8):
+        np.save(root / f"c{i}.npy", np.random.default_rng(i).normal(size=(64, 3)).astype(np.float32))
+    on_device = []
+    monkeypatch.setattr(strl.train.module, "augment_pairs",
+                        lambda batch, cfg: on_device.append(1) or augment_pairs(batch, cfg))
+    states = {}
+    for where in ("worker", "device"):
+        cfg = make_config(dataset="folder", root=str(root), augment_on=where, accelerator="cpu", num_points=32,
+                          batch_size=4, epochs=1, emb_dims=16, hidden_dim=16, proj_dim=8, num_workers=0,
+                          probe="none", final_eval=False, progress=False, out_dir=str(tmp_path), name=where)
+        folder, _ = pretrain(cfg)
+        states[where] = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), weights_only=True)["state_dict"]
+        assert len(on_device) == (2 if where == "device" else 0)
+    for key, value in states["worker"].items():
+        torch.testing.assert_close(states["device"][key], value, msg=key)

@@ -75,3 +75,24 @@ def test_pretrain_on_kitti_sweeps(tmp_path):
     folder, _ = pretrain(cfg)
     ckpt = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), weights_only=True)
     assert ckpt["global_step"] == 2
+
+
+@pytest.mark.slow
+def test_pretrain_on_rendered_views_of_shapenet_shapes(tmp_path):
+    """``--dataset shapenet-views``: eight partial views per shape, paired within the window."""
+    rng = np.random.default_rng(0)
+    sphere = rng.normal(size=(4, 400, 3))
+    np.savez(tmp_path / "shapenet57448xyzonly.npz",
+             data=(sphere / np.linalg.norm(sphere, axis=-1, keepdims=True)).astype(np.float32))
+    cfg = make_config(dataset="shapenet-views", root=str(tmp_path / "shapenet57448xyzonly.npz"), num_points=64,
+                      window=1, pair_mode="temporal", emb_dims=16, hidden_dim=16, proj_dim=8, batch_size=8,
+                      epochs=1, num_workers=0, progress=False, probe="none", final_eval=False,
+                      out_dir=str(tmp_path), name="views", accelerator="cpu")
+    views = pretrain_sequences(cfg)
+    assert len(views) == 4 and views.num_frames(0) == 8
+    first, second = views.frame(0, 0).points, views.frame(0, 1).points
+    assert first.shape == (64, 3) and not np.allclose(first, second)  # another view of the same shape
+    assert (first @ first.mean(0) > 0).mean() > 0.75  # mostly one side of the sphere (all of it: 0.5)
+    folder, _ = pretrain(cfg)
+    ckpt = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), weights_only=True)
+    assert ckpt["global_step"] == 4  # 32 views in batches of 8
