@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from strl.cli.data import preview_pairs
+from strl.cli.data_preview import preview_pairs
 from strl.cli.main import main
 from strl.formats.detect import identify
 from strl.formats.modelnet import MODELNET40_CLASSES
@@ -199,7 +199,7 @@ def test_pair_titles_name_the_frames_drawn(tmp_path):
 
 
 def test_check_sequences_reports_bad_frames_of_any_sequence_set():
-    from strl.cli.data import check_sequences
+    from strl.cli.data_check import check_sequences
     from strl.formats.base import Frame
 
     class Seqs:

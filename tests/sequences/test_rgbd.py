@@ -12,8 +12,11 @@ import pytest
 import torch
 from PIL import Image
 
+from strl.cli.data_check import check_sequences
 from strl.errors import ConfigError, DataError
-from strl.sequences.rgbd import DataWarning, RGBDSequences, frame_summary, split_scenes
+from strl.sequences.frame_files import DataWarning
+from strl.sequences.rgbd import RGBDSequences
+from strl.sequences.scene_split import split_scenes
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bad_input import (  # noqa: E402
@@ -256,17 +259,18 @@ def test_works_in_dataloader_workers(tmp_path):
     np.testing.assert_array_equal(batches.numpy(), expected)
 
 
-def test_frame_summary(tmp_path):
+def test_frame_statistics(tmp_path):
     poses, depths = write_room(tmp_path / "room", holes={1: 10})
-    summary = frame_summary(RGBDSequences(tmp_path / "room"))
+    problems = []
+    summary = check_sequences("scenes", RGBDSequences(tmp_path / "room"), None, problems)
     counts = [int((d > 0).sum()) for d in depths]
-    assert summary["sequences"] == 1 and summary["frames"] == 4 and summary["frames_checked"] == 4
-    assert summary["points_per_frame"] == {"min": min(counts), "mean": float(np.mean(counts)), "max": max(counts)}
+    assert problems == [] and summary["sequences"] == 1 and summary["frames"] == 4 and summary["items_checked"] == 4
+    assert summary["points"] == {"min": min(counts), "mean": float(np.mean(counts)), "max": max(counts)}
     assert summary["reader_stats"]["pixels_no_depth"] == 10
     assert np.all(np.array(summary["xyz_min"]) >= ROOM[0] - 1e-3)
     assert np.all(np.array(summary["xyz_max"]) <= ROOM[1] + 1e-3)
     assert summary["origin_min"] == pytest.approx(np.min([p[:3, 3] for p in poses], axis=0))
-    assert frame_summary(RGBDSequences(tmp_path / "room"), max_frames_per_sequence=2)["frames_checked"] == 2
+    assert check_sequences("scenes", RGBDSequences(tmp_path / "room"), 2, problems)["items_checked"] == 2
 
 
 def test_depth_scale_divides_the_depth_values(tmp_path):

@@ -85,7 +85,3 @@ class DGCNNPartSeg(SegmentationEncoder):
     def point_features(self, points: torch.Tensor) -> PointFeatures:
         """Per-point features of ``(B, N, C)`` points: x1, x2, x3 ``(B, 64, N)`` and conv6 ``(B, emb_dims, N)``."""
         return three_block_features(self, self.align(points).transpose(1, 2), self.k)
-
-
-# Registry line for strl.backbones.__init__:
-# BACKBONES.register("dgcnn-partseg")(lambda k=40, emb_dims=1024, **_: DGCNNPartSeg(k=k, emb_dims=emb_dims))

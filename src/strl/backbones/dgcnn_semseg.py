@@ -14,7 +14,6 @@ import torch
 
 from strl.backbones.defaults import DEFAULT_K
 from strl.backbones.dgcnn_seg_trunk import (
-    EDGE_WIDTHS,
     LOCAL_DIMS,
     PointFeatures,
     SegmentationEncoder,
@@ -23,10 +22,6 @@ from strl.backbones.dgcnn_seg_trunk import (
     three_block_features,
 )
 from strl.backbones.edgeconv import conv_bn_lrelu_1d
-
-__all__ = [  # the trunk's names were importable from here before it had a module of its own
-    "EDGE_WIDTHS", "LOCAL_DIMS", "DGCNNSemSeg", "PointFeatures", "check_points", "edge_layers", "three_block_features",
-]
 
 
 class DGCNNSemSeg(SegmentationEncoder):
@@ -49,7 +44,3 @@ class DGCNNSemSeg(SegmentationEncoder):
         """Per-point features of ``(B, N, 3)`` points: x1, x2, x3 ``(B, 64, N)`` and conv6 ``(B, emb_dims, N)``."""
         check_points(points)
         return three_block_features(self, points.transpose(1, 2), self.k)
-
-
-# Registry line for strl.backbones.__init__:
-# BACKBONES.register("dgcnn-semseg")(lambda k=20, emb_dims=1024, **_: DGCNNSemSeg(k=k, emb_dims=emb_dims))

@@ -2,7 +2,8 @@
 
 ``check`` recognises the format (:func:`strl.formats.detect.identify`), reads up to
 ``--max-items`` items of every part (``--all``: every item), and prints counts, classes, ranges,
-how many items it read, and every problem, each naming its file. Exit status: 0 usable, 1 when a problem would stop training, 2 for usage errors.
+how many items it read, and every problem, each naming its file. Exit status: 0 usable, 1 when a
+problem would stop training, 2 for usage errors.
 
 ``preview`` draws a few samples, or temporal pairs (the default for sequence data), as read and
 after the training augmentation, into a PNG; its path is the last line printed.
@@ -15,18 +16,9 @@ from __future__ import annotations
 
 import argparse
 
-from strl.cli.data_check import check_clouds, check_dataset, check_sequences, run_check
-from strl.cli.data_preview import preview_pairs, preview_samples, run_preview
-from strl.cli.data_report import MAX_PRINTED_PROBLEMS, MAX_PRINTED_WARNINGS, format_report
-from strl.cli.data_source import BUILTIN, builtin_detected, detect
-from strl.cli.preview_panels import DISPLAY_POINTS
-from strl.formats.summary import PointStats, class_report, cloud_problem, spread
-
-__all__ = [  # what was importable from here before the command was split into its pieces
-    "BUILTIN", "DISPLAY_POINTS", "MAX_PRINTED_PROBLEMS", "MAX_PRINTED_WARNINGS", "PointStats", "add_arguments",
-    "builtin_detected", "check_clouds", "check_dataset", "check_sequences", "class_report", "cloud_problem",
-    "detect", "format_report", "preview_pairs", "preview_samples", "run", "run_check", "run_preview", "spread",
-]
+from strl.cli.data_check import run_check
+from strl.cli.data_preview import run_preview
+from strl.cli.data_source import BUILTIN
 
 
 def _positive(text: str) -> int:
@@ -37,7 +29,7 @@ def _positive(text: str) -> int:
 
 
 def add_arguments(parser) -> None:
-    from strl.formats.detect import FORMATS
+    from strl.formats.known_formats import FORMATS
 
     formats = [BUILTIN, *FORMATS]
     sub = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
 from strl.errors import ConfigError
 
 
@@ -29,19 +27,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", dest="progress", action="store_false")
 
 
-def subset_per_class(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Seeded indices keeping ``ceil(fraction * n_c)`` (at least one) samples of each class."""
-    rng = np.random.default_rng(seed)
-    keep = []
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        keep.append(idx[: max(1, int(np.ceil(fraction * len(idx))))])
-    return np.sort(np.concatenate(keep))
-
-
 def run(args) -> int:
     from strl.checkpoints.load import load_encoder
-    from strl.evaluate.classifiers import svm_accuracy
+    from strl.evaluate.classifiers import label_subset, svm_accuracy
     from strl.evaluate.protocol import encoder_features
     from strl.train.data import eval_clouds
 
@@ -55,7 +43,7 @@ def run(args) -> int:
     test = eval_clouds(args.dataset, args.root, "test", args.num_points, args.cache_dir, size=args.builtin_size)
     x_tr, y_tr, x_te, y_te = encoder_features(encoder, train, test, args.num_points, args.batch_size, args.device, args.progress)
     if args.label_fraction < 1:
-        keep = subset_per_class(y_tr, args.label_fraction, args.seed)
+        keep = label_subset(y_tr, fraction=args.label_fraction, seed=args.seed)
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     result = svm_accuracy(x_tr, y_tr, x_te, y_te, c=args.c, standardize=args.standardize, cv_c=args.cv_c)
     result.update(

@@ -50,10 +50,19 @@ def svm_accuracy(
     return {"accuracy": acc, "C": c, "standardize": standardize, "cv_c": cv_c, "fit_seconds": fit_s}
 
 
-def label_subset(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
-    """Indices of ``per_class`` samples of each class (all of a class if it has fewer), seeded."""
+def label_subset(labels: np.ndarray, per_class: int | None = None, seed: int = 0,
+                 fraction: float | None = None) -> np.ndarray:
+    """Sorted indices of a seeded subset of each class of ``labels`` ``(N,)``: ``per_class`` samples
+    (all of a class if it has fewer), or ``ceil(fraction * n_c)`` of the ``n_c`` samples of class c
+    (at least one). Give exactly one of ``per_class`` and ``fraction``."""
+    if (per_class is None) == (fraction is None):
+        raise ValueError("give exactly one of per_class and fraction")
     rng = np.random.default_rng(seed)
-    picks = [rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in np.unique(labels)]
+    picks = []
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        count = per_class if per_class is not None else max(1, int(np.ceil(fraction * len(members))))
+        picks.append(members[:count])
     return np.sort(np.concatenate(picks))
 
 

@@ -42,24 +42,11 @@ import numpy as np
 from strl.errors import ConfigError, DataError
 from strl.formats.base import Frame
 from strl.sequences.depth_points import DepthBackProjection
-from strl.sequences.frame_files import DataWarning, frame_key, list_frames
+from strl.sequences.frame_files import DataWarning
 from strl.sequences.frame_points import check_max_points, registered_frame, seeded_subset
-from strl.sequences.rgbd_files import (
-    INTRINSICS_NAMES,
-    find_intrinsics,
-    find_scene_folders,
-    read_depth,
-    read_intrinsics,
-    read_pose,
-)
+from strl.sequences.rgbd_files import find_scene_folders
 from strl.sequences.rgbd_scene import drop_empty_frames, index_scene
-from strl.sequences.scene_split import SPLITS, select_scenes, split_scenes
-from strl.sequences.summary import frame_summary
-
-__all__ = [  # what was importable from here before the reader was split into its pieces
-    "INTRINSICS_NAMES", "SPLITS", "DataWarning", "RGBDSequences", "find_intrinsics", "find_scene_folders",
-    "frame_key", "frame_summary", "list_frames", "read_depth", "read_intrinsics", "read_pose", "split_scenes",
-]
+from strl.sequences.scene_split import SPLITS, select_scenes
 
 
 def _check_options(split, val_fraction, depth_scale, max_depth, pixel_stride, max_points) -> None:
