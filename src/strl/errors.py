@@ -1,7 +1,8 @@
 """One family of exceptions for bad user input.
 
 The CLI catches :class:`StrlError` and prints its message without a traceback, so every
-message must name the file (or key) and say what is wrong with it.
+message must name the file (or key) and say what is wrong with it. The errors pickle as
+themselves, so one raised in a DataLoader worker or another process keeps its type and fields.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ class PathError(StrlError):
         self.path = None if path is None else os.fspath(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problem)
 
 
 class DataError(PathError):

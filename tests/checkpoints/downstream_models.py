@@ -10,8 +10,8 @@ written here, independent of ``strl.backbones`` and ``strl.models``, in the down
   ``DGCNN_semseg_s3dis``; 13 classes), input ``(B, C, N)``;
 * ``DGCNNPartSegNet``: dgcnn.pytorch ``DGCNN_partseg`` (16 categories, 50 parts), input ``(B, C, N)``
   and the category one-hot ``(B, 16)``;
-* ``VoteNetStandIn``: VoteNet's ``backbone_net`` (strl's PointNet++ backbone) plus dummy ``vgen`` and
-  ``pnet`` heads, input ``(B, N, 3 + input_feature_dim)``.
+* ``VoteNetStandIn``: VoteNet's ``backbone_net`` (PointNet++ SSG, its point ops written here too) plus
+  dummy ``vgen`` and ``pnet`` heads, input ``(B, N, 3 + input_feature_dim)``.
 
 Every model names its ``head_modules`` (children the downstream training initialises itself), tells
 which checkpoint entry it reads (``checkpoint_key``) and computes the pooled feature of its encoder
@@ -296,6 +296,128 @@ class DGCNNPartSegNet(SegTrunkModel):
 
 
 # --- facebookresearch/votenet ---------------------------------------------------------------------
+# VoteNet's ``Pointnet2Backbone`` rebuilt from the pointnet2 package's module layout: a ``SharedMLP``
+# is a Sequential of ``layer{i}`` blocks, each a Sequential of ``conv`` (1x1 Conv2d without bias),
+# ``bn`` (a Sequential holding the BatchNorm2d as ``bn``, hence ``.bn.bn.``) and ``activation``.
+# Its point ops are written here in plain PyTorch from the CUDA kernels' semantics (not strl.ops).
+
+
+def square_distance_f32(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``(dx*dx + dy*dy) + dz*dz`` in float32, as the CUDA kernels compute it (they take float32 only)."""
+    d = a.float() - b.float()
+    return (d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1]) + d[..., 2] * d[..., 2]
+
+
+def fps_plain(xyz: torch.Tensor, m: int) -> torch.Tensor:
+    """``(B, N, 3) -> (B, m)`` farthest point sampling: starts at index 0, never picks a point with
+    ``|p|^2 <= 1e-3`` (nor updates its distance), first maximum on ties."""
+    b, n, _ = xyz.shape
+    selectable = square_distance_f32(xyz, torch.zeros(3)) > 1e-3
+    dist = torch.full((b, n), 1e10)
+    out = torch.zeros(b, m, dtype=torch.long)
+    rows = torch.arange(b)
+    for j in range(1, m):
+        d = square_distance_f32(xyz, xyz[rows, out[:, j - 1]].unsqueeze(1))
+        dist = torch.where(selectable, torch.minimum(dist, d), dist)
+        out[:, j] = torch.where(selectable, dist, torch.full_like(dist, -1.0)).argmax(-1)
+    return out
+
+
+def ball_query_plain(centres: torch.Tensor, xyz: torch.Tensor, radius: float, nsample: int) -> torch.Tensor:
+    """``(B, m, 3), (B, N, 3) -> (B, m, nsample)``: the first ``nsample`` points (in index order) with
+    squared distance below ``radius^2`` (float32), the row padded with the first of them (0 when none)."""
+    r2 = torch.tensor(radius, dtype=torch.float32) ** 2
+    hit = square_distance_f32(centres.unsqueeze(2), xyz.unsqueeze(1)) < r2  # (B, m, N)
+    rank = hit.long().cumsum(-1) - 1
+    out = hit.long().argmax(-1, keepdim=True).repeat(1, 1, nsample)  # first hit everywhere
+    b, j, k = (hit & (rank < nsample)).nonzero(as_tuple=True)
+    out[b, j, rank[b, j, k]] = k
+    return out
+
+
+def gather_rows(values: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``(B, N, C)`` rows at ``idx`` ``(B, ...)`` -> ``(B, ..., C)``."""
+    flat = idx.reshape(idx.shape[0], -1)
+    picked = torch.stack([values[i, flat[i]] for i in range(values.shape[0])])
+    return picked.view(*idx.shape, values.shape[-1])
+
+
+class BNStandIn(nn.Sequential):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.add_module("bn", nn.BatchNorm2d(channels))
+
+
+class SharedMLPStandIn(nn.Sequential):
+    def __init__(self, widths: list[int]):
+        super().__init__()
+        for i in range(len(widths) - 1):
+            block = nn.Sequential()
+            block.add_module("conv", nn.Conv2d(widths[i], widths[i + 1], kernel_size=1, bias=False))
+            block.add_module("bn", BNStandIn(widths[i + 1]))
+            block.add_module("activation", nn.ReLU(inplace=True))
+            self.add_module(f"layer{i}", block)
+
+
+class SAModuleStandIn(nn.Module):
+    """``PointnetSAModuleVotes`` with ``use_xyz=True``, ``normalize_xyz=True`` and max pooling."""
+
+    def __init__(self, npoint: int, radius: float, nsample: int, mlp: list[int]):
+        super().__init__()
+        self.npoint, self.radius, self.nsample = npoint, radius, nsample
+        self.mlp_module = SharedMLPStandIn([mlp[0] + 3, *mlp[1:]])
+
+    def forward(self, xyz: torch.Tensor, features: torch.Tensor | None):
+        """``(B, N, 3), (B, C, N) | None -> (B, npoint, 3), (B, C', npoint), (B, npoint)``."""
+        inds = fps_plain(xyz, self.npoint)
+        centres = gather_rows(xyz, inds)
+        idx = ball_query_plain(centres, xyz, self.radius, self.nsample)
+        grouped = (gather_rows(xyz, idx) - centres.unsqueeze(2)) / self.radius  # (B, npoint, ns, 3)
+        if features is not None:
+            grouped = torch.cat((grouped, gather_rows(features.transpose(1, 2), idx)), dim=-1)
+        h = self.mlp_module(grouped.permute(0, 3, 1, 2))  # (B, C', npoint, ns)
+        return centres, h.max(dim=-1)[0], inds
+
+
+class FPModuleStandIn(nn.Module):
+    """``PointnetFPModule``: inverse-distance interpolation from the 3 nearest coarse points, skip concat, MLP."""
+
+    def __init__(self, mlp: list[int]):
+        super().__init__()
+        self.mlp = SharedMLPStandIn(mlp)
+
+    def forward(self, unknown, known, unknown_features, known_features):
+        """``(B, n, 3), (B, m, 3), (B, C1, n), (B, C2, m) -> (B, C', n)``."""
+        d2 = square_distance_f32(unknown.unsqueeze(2), known.unsqueeze(1))  # (B, n, m)
+        nearest, idx = d2.topk(3, dim=-1, largest=False)
+        weight = (1.0 / (nearest.sqrt() + 1e-8)).to(known_features.dtype)
+        weight = weight / weight.sum(-1, keepdim=True)
+        interpolated = (gather_rows(known_features.transpose(1, 2), idx) * weight.unsqueeze(-1)).sum(2)
+        h = torch.cat((interpolated.transpose(1, 2), unknown_features), dim=1).unsqueeze(-1)
+        return self.mlp(h).squeeze(-1)
+
+
+class Pointnet2BackboneStandIn(nn.Module):
+    """VoteNet's ``backbone_net``: ``(B, N, 3 + input_feature_dim)`` -> seeds (the fp2 output)."""
+
+    def __init__(self, input_feature_dim: int = 0):
+        super().__init__()
+        self.sa1 = SAModuleStandIn(2048, 0.2, 64, [input_feature_dim, 64, 64, 128])
+        self.sa2 = SAModuleStandIn(1024, 0.4, 32, [128, 128, 128, 256])
+        self.sa3 = SAModuleStandIn(512, 0.8, 16, [256, 128, 128, 256])
+        self.sa4 = SAModuleStandIn(256, 1.2, 16, [256, 128, 128, 256])
+        self.fp1 = FPModuleStandIn([256 + 256, 256, 256])
+        self.fp2 = FPModuleStandIn([256 + 256, 256, 256])
+
+    def forward(self, pointcloud: torch.Tensor) -> dict:
+        xyz = pointcloud[..., :3]
+        features = pointcloud[..., 3:].transpose(1, 2) if pointcloud.shape[-1] > 3 else None
+        xyz1, f1, inds1 = self.sa1(xyz, features)
+        xyz2, f2, _ = self.sa2(xyz1, f1)
+        xyz3, f3, _ = self.sa3(xyz2, f2)
+        xyz4, f4, _ = self.sa4(xyz3, f3)
+        h = self.fp2(xyz2, xyz3, f2, self.fp1(xyz3, xyz4, f3, f4))
+        return {"fp2_features": h, "fp2_xyz": xyz2, "fp2_inds": inds1[:, : xyz2.shape[1]]}
 
 
 class VoteNetStandIn(DownstreamModel):
@@ -306,9 +428,7 @@ class VoteNetStandIn(DownstreamModel):
 
     def __init__(self, input_feature_dim: int = 0):
         super().__init__()
-        from strl.backbones.pointnet2 import VoteNetBackbone
-
-        self.backbone_net = VoteNetBackbone(input_feature_dim=input_feature_dim)
+        self.backbone_net = Pointnet2BackboneStandIn(input_feature_dim)
         self.vgen = nn.Module()  # the voting module: conv1..conv3, bn1, bn2 on the 256-d seeds
         self.vgen.conv1 = nn.Conv1d(256, 256, 1)
         self.vgen.bn1 = nn.BatchNorm1d(256)
@@ -317,8 +437,8 @@ class VoteNetStandIn(DownstreamModel):
         self.pnet.conv1 = nn.Conv1d(128, 128, 1)
 
     def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, N, 3 + input_feature_dim) -> (B, 256)``: maximum of the fp2 seed features."""
-        return self.backbone_net.forward_seeds(x)["seed_features"].max(dim=-1)[0]
+        """``(B, N, 3 + input_feature_dim) -> (B, 256)``: STRL's pooled feature, the maximum over the seeds."""
+        return self.backbone_net(x)["fp2_features"].max(dim=-1)[0]
 
 
 # --- test weights ----------------------------------------------------------------------------------

@@ -111,3 +111,18 @@ def test_partial_checkpoint_reports_missing_keys(tmp_path):
     assert loaded.report.missing == ["bn5.running_var"]
     assert loaded.report.unexpected == ["extra.weight"]
     assert any("missing" in line for line in loaded.report.lines())
+
+
+def test_loading_a_dgcnn_without_a_described_k_warns_with_the_assumed_k(tmp_path, caplog):
+    path = tmp_path / "transformed.ckpt"
+    torch.save({"state_dict": DGCNN(k=40, emb_dims=32).state_dict()}, path)
+    with caplog.at_level("WARNING", logger="strl"):
+        assert load_encoder(str(path)).description["k"] == 40
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "transformed.ckpt" in warning and "k = 40" in warning and "--k" in warning
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="strl"):
+        assert load_encoder(str(path), k=20).encoder.k == 20  # a k given: nothing assumed
+        torch.save({"state_dict": PointNet().state_dict()}, path)
+        load_encoder(str(path))  # no k-NN graph: nothing to assume
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]

@@ -34,6 +34,7 @@ from strl.backbones.dgcnn import DGCNN  # noqa: E402
 from strl.backbones.dgcnn_partseg import DGCNNPartSeg  # noqa: E402
 from strl.backbones.dgcnn_semseg import DGCNNSemSeg  # noqa: E402
 from strl.backbones.pointnet import PointNet  # noqa: E402
+from strl.backbones.pointnet2 import VoteNetBackbone  # noqa: E402
 
 K = 16
 
@@ -47,16 +48,13 @@ class Case:
     num_points: int = 128
 
 
-def votenet_backbone():
-    return pytest.importorskip("strl.backbones.pointnet2").VoteNetBackbone()
-
-
 CASES = {
     "dgcnn-cls": Case("dgcnn", lambda: DGCNN(k=K), lambda: DGCNNCls(k=K)),
     "pointnet-cls": Case("pointnet", lambda: PointNet(), lambda: PointNetCls()),
     "dgcnn-semseg": Case("dgcnn-semseg", lambda: DGCNNSemSeg(k=K), lambda: DGCNNSemSegNet(k=K)),
     "dgcnn-partseg": Case("dgcnn-partseg", lambda: DGCNNPartSeg(k=K), lambda: DGCNNPartSegNet(k=K)),
-    "votenet": Case("votenet", votenet_backbone, lambda: VoteNetStandIn(), channels_first=False, num_points=256),
+    "votenet": Case("votenet", lambda: VoteNetBackbone(), lambda: VoteNetStandIn(), channels_first=False,
+                    num_points=2048),
 }
 
 
@@ -70,11 +68,8 @@ def write_transformed(case: Case, encoder: torch.nn.Module, folder) -> str:
 
 def write_via_export(case: Case, encoder: torch.nn.Module, folder) -> str:
     """A strl Lightning-style checkpoint of ``encoder``, exported by ``strl.checkpoints.export``."""
-    from strl.backbones import BACKBONES
     from strl.checkpoints.export import export_checkpoint
 
-    if case.backbone not in BACKBONES:
-        pytest.skip(f"backbone {case.backbone!r} is not registered yet")
     src = os.path.join(folder, "strl.ckpt")
     desc = {"backbone": case.backbone, "k": getattr(encoder, "k", None), "emb_dims": getattr(encoder, "emb_dims", 1024)}
     torch.save({"state_dict": {"method.backbone." + k: v for k, v in encoder.state_dict().items()}, "strl": {"format_version": 1, "encoder": desc}}, src)
@@ -109,8 +104,7 @@ def test_checkpoint_fills_exactly_the_encoder_part(case, writer, tmp_path):
 @pytest.mark.parametrize("writer", WRITERS, ids=lambda w: w.__name__)
 @pytest.mark.parametrize("name", [n for n in CASES if n != "votenet"])
 def test_downstream_encoder_reproduces_our_features(name, writer, tmp_path):
-    """VoteNet is left out: its downstream ``backbone_net`` is our own class, so the exact state
-    equality checked above already implies equal features (and its forward takes seconds)."""
+    """VoteNet (whose forward takes seconds) has a test of its own below."""
     case = CASES[name]
     encoder = randomize_(case.encoder()).eval()
     path = writer(case, encoder, str(tmp_path))
@@ -130,6 +124,27 @@ def test_downstream_encoder_reproduces_our_features(name, writer, tmp_path):
     assert ours.shape == theirs.shape == (2, encoder.feature_dim)
     assert ours.abs().max() > 0.1  # a non-trivial feature
     torch.testing.assert_close(theirs, ours, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_votenet_export_reproduces_our_seeds_in_an_independent_votenet(tmp_path):
+    """The exported file in the stand-in VoteNet (its own modules and point ops) gives our seed points,
+    seed features and pooled feature."""
+    case = CASES["votenet"]
+    encoder = randomize_(case.encoder()).eval()
+    model = case.downstream().eval()
+    assert_loads_into(model, write_via_export(case, encoder, str(tmp_path)))
+    points = torch.randn(1, case.num_points, 3, generator=torch.Generator().manual_seed(1))
+    points = points * (1 + 0.3 / points.norm(dim=-1, keepdim=True))  # none near the origin: sa1 samples each once
+    with torch.no_grad():
+        ours = encoder.forward_seeds(points)
+        theirs = model.backbone_net(points)
+    pooled = ours["seed_features"].max(dim=-1)[0]  # what VoteNetBackbone.forward returns
+    torch.testing.assert_close(theirs["fp2_inds"], ours["seed_inds"].long())
+    torch.testing.assert_close(theirs["fp2_xyz"], ours["seed_xyz"])
+    torch.testing.assert_close(theirs["fp2_features"], ours["seed_features"], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(theirs["fp2_features"].max(dim=-1)[0], pooled, rtol=1e-4, atol=1e-4)
+    assert pooled.shape == (1, 256) and pooled.abs().max() > 0.1
 
 
 def test_segmentation_heads_take_our_per_point_features(tmp_path):

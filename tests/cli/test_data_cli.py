@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from strl.cli.data import preview_pairs
+from strl.cli.data_preview import preview_pairs
 from strl.cli.main import main
 from strl.formats.detect import identify
 from strl.formats.modelnet import MODELNET40_CLASSES
@@ -70,6 +70,24 @@ def test_check_reports_counts_classes_and_ranges(tmp_path, rng, capsys):
     assert -1 <= report["parts"]["train"]["xyz_min"][0] < report["parts"]["train"]["xyz_max"][0] <= 1
 
 
+def test_check_says_how_many_items_it_sampled_and_all_reads_every_item(tmp_path, rng, capsys):
+    write_modelnet(tmp_path, rng)  # 5 training and 1 test clouds
+    code, out = check(capsys, tmp_path, "--max-items", "2", "--json", tmp_path / "report.json")
+    assert code == 0, out
+    assert "train: 5 clouds\n  read 2 of 5 clouds (evenly spaced)" in out
+    assert "sampled: read 3 of 6 items (at most 2 per part, evenly spaced); --all reads every item" in out
+    assert out.strip().endswith("result: usable, as far as the items read show")
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (report["items_read"], report["items"]) == (3, 6)
+    code, out = check(capsys, tmp_path, "--all")
+    assert code == 0 and "read 5 of 5 clouds\n" in out and "\nsampled:" not in out
+    assert out.strip().endswith("result: usable")
+    with pytest.raises(SystemExit) as exit_info:  # one or the other
+        main(["data", "check", str(tmp_path), "--all", "--max-items", "2"])
+    assert exit_info.value.code == 2
+    capsys.readouterr()
+
+
 def test_check_names_every_bad_file_and_fails(tmp_path, rng, capsys):
     folder = write_modelnet(tmp_path, rng)
     bad = np.ones((64, 6))
@@ -99,6 +117,14 @@ def test_check_rgbd_scene_reports_frames_and_reader_warnings(tmp_path, capsys):
     assert "points per frame: min 768 / mean 768.0 / max 768" in out
     assert "sensor origins min (0.000, 0.000, 0.000)  max (0.450, 0.000, 0.000)" in out
     assert "warnings: 1 (DataWarning 1)" in out and "pose/000200.txt" in out
+
+
+def test_check_rgbd_shows_the_depth_range_in_metres_at_the_depth_scale(tmp_path, capsys):
+    scene = write_scene(tmp_path / "scene0000_00")  # depths 1500 and 2500 units
+    code, out = check(capsys, scene)
+    assert code == 0 and "depth min 1.500 m / max 2.500 m (1000 depth units per metre)" in out
+    code, out = check(capsys, scene, "--depth-scale", "5000")
+    assert code == 0 and "depth min 0.300 m / max 0.500 m (5000 depth units per metre)" in out
 
 
 def test_check_unreadable_or_unknown_data_exits_1_and_usage_errors_exit_2(tmp_path, capsys):
@@ -171,7 +197,7 @@ def test_pair_titles_name_the_frames_drawn(tmp_path):
 
 
 def test_check_sequences_reports_bad_frames_of_any_sequence_set():
-    from strl.cli.data import check_sequences
+    from strl.cli.data_check import check_sequences
     from strl.formats.base import Frame
 
     class Seqs:

@@ -62,6 +62,16 @@ def test_label_subset_is_seeded_and_per_class():
     assert not np.array_equal(a, label_subset(y, 4, seed=2))
 
 
+def test_label_subset_by_fraction_keeps_at_least_one_of_each_class():
+    y = np.array([0] * 10 + [1] * 3 + [2] * 1)
+    picked = label_subset(y, fraction=0.25, seed=3)
+    assert np.bincount(y[picked]).tolist() == [3, 1, 1]  # ceil(0.25 n), at least 1
+    assert np.array_equal(picked, np.sort(picked)) and len(set(picked)) == len(picked)
+    assert np.array_equal(label_subset(y, fraction=1.0, seed=3), np.arange(len(y)))
+    with pytest.raises(ValueError):
+        label_subset(y, 2, fraction=0.5, seed=0)
+
+
 @pytest.mark.slow
 def test_evaluate_few_shot_episodes_through_the_cli(tmp_path, capsys):
     import json

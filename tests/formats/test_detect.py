@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from strl.errors import ConfigError, DataError
-from strl.formats.detect import FORMATS, identify, is_sequence_set
+from strl.formats.detect import identify, is_sequence_set
+from strl.formats.known_formats import FORMATS
 from strl.formats.modelnet import MODELNET40_CLASSES
 
 

@@ -12,8 +12,11 @@ import pytest
 import torch
 from PIL import Image
 
+from strl.cli.data_check import check_sequences
 from strl.errors import ConfigError, DataError
-from strl.sequences.rgbd import DataWarning, RGBDSequences, frame_summary, split_scenes
+from strl.sequences.frame_files import DataWarning
+from strl.sequences.rgbd import RGBDSequences
+from strl.sequences.scene_split import split_scenes
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bad_input import (  # noqa: E402
@@ -198,7 +201,7 @@ def make_tiny_scenes(root: Path, names) -> None:
         pose[:3, 3] = [k, 0, 0]
         for i in range(2):
             write_frame(root / name, i, np.full((6, 8), 1000 + i), pose)
-        np.savetxt(root / name / "intrinsics_depth.txt", K)
+        np.savetxt(root / name / "intrinsics_depth.txt", [[6.0, 0, 3.5], [0, 6.0, 2.5], [0, 0, 1]])
 
 
 NAMES = ["scene0000_00", "scene0000_01", "scene0001_00", "scene0002_00", "scene0003_00", "scene0003_01", "phone_scan"]
@@ -256,17 +259,54 @@ def test_works_in_dataloader_workers(tmp_path):
     np.testing.assert_array_equal(batches.numpy(), expected)
 
 
-def test_frame_summary(tmp_path):
+def test_frame_statistics(tmp_path):
     poses, depths = write_room(tmp_path / "room", holes={1: 10})
-    summary = frame_summary(RGBDSequences(tmp_path / "room"))
+    problems = []
+    summary = check_sequences("scenes", RGBDSequences(tmp_path / "room"), None, problems)
     counts = [int((d > 0).sum()) for d in depths]
-    assert summary["sequences"] == 1 and summary["frames"] == 4 and summary["frames_checked"] == 4
-    assert summary["points_per_frame"] == {"min": min(counts), "mean": float(np.mean(counts)), "max": max(counts)}
+    assert problems == [] and summary["sequences"] == 1 and summary["frames"] == 4 and summary["items_checked"] == 4
+    assert summary["points"] == {"min": min(counts), "mean": float(np.mean(counts)), "max": max(counts)}
     assert summary["reader_stats"]["pixels_no_depth"] == 10
     assert np.all(np.array(summary["xyz_min"]) >= ROOM[0] - 1e-3)
     assert np.all(np.array(summary["xyz_max"]) <= ROOM[1] + 1e-3)
     assert summary["origin_min"] == pytest.approx(np.min([p[:3, 3] for p in poses], axis=0))
-    assert frame_summary(RGBDSequences(tmp_path / "room"), max_frames_per_sequence=2)["frames_checked"] == 2
+    assert check_sequences("scenes", RGBDSequences(tmp_path / "room"), 2, problems)["items_checked"] == 2
+
+
+def test_depth_scale_divides_the_depth_values(tmp_path):
+    """TUM-style PNGs hold 5000 units per metre: the same image read with scale 5000 is 5 times nearer."""
+    write_room(tmp_path / "room")
+    mm, tum = RGBDSequences(tmp_path / "room"), RGBDSequences(tmp_path / "room", depth_scale=5000.0)
+    a, b = mm.frame(0, 1), tum.frame(0, 1)
+    np.testing.assert_allclose(b.points - b.origin, (a.points - a.origin) / 5, atol=1e-5)
+
+
+def test_depth_range_in_metres_of_the_frames_read(tmp_path):
+    _, depths = write_room(tmp_path / "room", holes={0: 5})
+    seqs = RGBDSequences(tmp_path / "room")
+    assert seqs.depth_range is None  # nothing read yet
+    for t in range(4):
+        seqs.frame(0, t)
+    valid = np.concatenate([d[d > 0] for d in depths])
+    assert seqs.depth_range == pytest.approx((valid.min() / 1000, valid.max() / 1000))
+
+
+@pytest.mark.parametrize("where", ["index", "read"])
+def test_intrinsics_of_another_image_size_are_refused(tmp_path, where):
+    """The colour camera's intrinsics (principal point of a 2x larger image) do not belong to the depth image."""
+    colour = K.copy()
+    colour[:2] *= 2
+    if where == "index":
+        write_room(tmp_path / "room", intrinsics=colour)
+        with pytest.raises(DataError, match=r"depth/000000.png: .*64x48.*intrinsics_depth.txt.*principal point"):
+            RGBDSequences(tmp_path / "room")
+    else:  # the first frame fits, a later one has another size
+        write_room(tmp_path / "room")
+        write_png16(tmp_path / "room" / "depth" / "000200.png", np.full((H // 2, W // 2), 1000))
+        seqs = RGBDSequences(tmp_path / "room")
+        seqs.frame(0, 1)
+        with pytest.raises(DataError, match=r"depth/000200.png: .*32x24.*intrinsics_depth.txt.*principal point"):
+            seqs.frame(0, 2)
 
 
 # -- bad input ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import typing
 
 import pytest
 
+from strl.backbones import resolve_k
 from strl.errors import ConfigError
 from strl.settings import add_settings_arguments, settings_from_args
 from strl.settings.common import BackboneName
@@ -15,17 +16,46 @@ def parse(argv):
     return settings_from_args(p.parse_args(argv), PretrainConfig, PRESETS)
 
 
-def test_presets_match_the_original_configs():
-    pn = make_config("pointnet-cls")
-    assert (pn.backbone, pn.dataset, pn.num_points, pn.batch_size, pn.epochs, pn.optimizer, pn.lr) == ("pointnet", "shapenet", 2048, 48, 50, "adam", 1e-3)
-    dg = make_config("dgcnn-cls")
-    assert (dg.backbone, dg.k, dg.num_points, dg.batch_size, dg.epochs, dg.lr) == ("dgcnn", 40, 2048, 32, 100, 1e-3)
-    assert "default" in PRESETS
+# Every value each preset sets, as the settings that differ from PretrainConfig's defaults, plus the
+# DGCNN k the backbone then uses. The paper presets follow the original task configurations
+# (reference: original-code.md, per-task hyperparameters): points, epochs, batch, Adam + LARS, lr, k.
+PAPER = dict(optimizer="adam", lars=True, epochs=100, batch_size=32, num_points=2048, num_workers=8)
+PRESET_VALUES = {
+    "default": (dict(method="simclr", emb_dims=512, num_points=512, eval_points=1024, rotate_up=True, epochs=2,
+                     probe="svm", probe_every=1, num_workers=1), None),
+    "pointnet-cls": (dict(PAPER, backbone="pointnet", dataset="shapenet", batch_size=48, epochs=50, lr=1e-3,
+                          window=0, pair_mode="spatial", eval_dataset="modelnet40", eval_points=2048, probe="svm",
+                          probe_every=5), None),
+    "dgcnn-cls": (dict(PAPER, backbone="dgcnn", dataset="shapenet", lr=1e-3, window=0, pair_mode="spatial",
+                       eval_dataset="modelnet40", eval_points=2048, probe="svm", probe_every=5), 40),
+    "dgcnn-semseg": (dict(PAPER, backbone="dgcnn-semseg", dataset="scannet", num_points=4096, frame_points=8192,
+                          lr=2e-4, augment="scene", window=1), 20),
+    "dgcnn-partseg": (dict(PAPER, backbone="dgcnn-partseg", dataset="shapenet", lr=2e-4, window=0,
+                           pair_mode="spatial"), 40),
+    "votenet-detection": (dict(PAPER, backbone="votenet", dataset="scannet", frame_points=4096, lr=1e-3,
+                               augment="scene", window=1), None),
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_VALUES))
+def test_every_preset_value(preset):
+    cfg = make_config(preset)
+    defaults = PretrainConfig()
+    changed = {k: v for k, v in cfg.to_dict().items() if k != "preset" and v != getattr(defaults, k)}
+    values, k = PRESET_VALUES[preset]
+    assert changed == {key: v for key, v in values.items() if v != getattr(defaults, key)}
+    assert resolve_k(cfg.backbone, cfg.k) == k
+    assert cfg.preset == preset
+
+
+def test_every_preset_is_asserted():
+    assert set(PRESETS) == set(PRESET_VALUES)
 
 
 def test_command_line_overrides_preset():
     cfg = parse(["--preset", "dgcnn-cls", "--epochs", "3", "--window", "0", "--no-lars", "--lr", "2e-4"])
-    assert cfg.epochs == 3 and cfg.window == 0 and cfg.lars is False and cfg.lr == 2e-4 and cfg.k == 40
+    assert cfg.epochs == 3 and cfg.window == 0 and cfg.lars is False and cfg.lr == 2e-4 and cfg.backbone == "dgcnn"
+    assert parse(["--preset", "dgcnn-cls", "--k", "20"]).k == 20
 
 
 def test_unknown_and_ill_typed_keys_are_clear_errors():
@@ -46,7 +76,7 @@ def test_unknown_and_ill_typed_keys_are_clear_errors():
     (["--epochs", "-1"], "--epochs must be at least 1"),
     (["--devices", "0,x"], "--devices must be 'auto', a device count"),
     (["--devices", "0"], "--devices must be 'auto', a device count"),
-    (["--backbone", "dgcnn", "--k", "20", "--num-points", "16"], "--k 20 needs more points than neighbours: --num-points is 16"),
+    (["--backbone", "dgcnn", "--k", "20", "--num-points", "16"], "k = 20 needs more points than neighbours: --num-points is 16"),
     (["--frame-points", "100", "--num-points", "512"], "--frame-points 100 is below --num-points 512"),
 ])
 def test_values_a_user_can_reach_are_checked_when_settings_resolve(argv, message):

@@ -10,6 +10,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sequences"))
 from test_kitti import write_sequence  # noqa: E402  (sweeps of a static scene from a moving sensor)
+from test_rgbd import write_room  # noqa: E402  (ScanNet-layout frames of a ray-cast room)
 
 from strl.errors import ConfigError, DataError  # noqa: E402
 from strl.train.config import make_config  # noqa: E402
@@ -24,6 +25,32 @@ def test_unknown_or_missing_sources_are_clear_errors(tmp_path):
         pretrain_sequences(make_config(dataset="shapenet"))
     with pytest.raises(DataError, match="nope.npz"):
         pretrain_sequences(make_config(dataset="shapenet", root=str(tmp_path / "nope.npz")))
+
+
+def test_scannet_frames_are_read_at_the_configured_depth_scale(tmp_path):
+    for name in ("scene0000_00", "scene0001_00"):
+        write_room(tmp_path / name)
+    settings = dict(dataset="scannet", root=str(tmp_path), val_fraction=0.0, depth_stride=1)
+    mm = pretrain_sequences(make_config(**settings)).frame(0, 1)
+    tum = pretrain_sequences(make_config(**settings, depth_scale=5000.0)).frame(0, 1)
+    np.testing.assert_allclose(tum.points - tum.origin, (mm.points - mm.origin) / 5, atol=1e-5)
+
+
+def test_modelnet40_pretrains_on_every_point_of_either_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    h5 = tmp_path / "modelnet40_ply_hdf5_2048"
+    h5.mkdir()
+    with h5py.File(h5 / "ply_data_train0.h5", "w") as f:  # the release holds 2048 points per shape
+        f["data"] = rng.normal(size=(3, 2048, 3)).astype(np.float32)
+        f["label"] = np.array([[0], [5], [8]], np.uint8)
+    normal = tmp_path / "modelnet40_normal_resampled"
+    (normal / "chair").mkdir(parents=True)
+    (normal / "modelnet40_shape_names.txt").write_text("airplane\nchair\n")
+    (normal / "modelnet40_train.txt").write_text("chair_0001\n")
+    np.savetxt(normal / "chair" / "chair_0001.txt", rng.normal(size=(300, 6)), delimiter=",", fmt="%.5f")
+    for root, sequences, points in ((h5, 3, 2048), (normal, 1, 300)):
+        seqs = pretrain_sequences(make_config(dataset="modelnet40", root=str(root)))
+        assert len(seqs) == sequences and seqs.frame(0, 0).points.shape == (points, 3)
 
 
 def test_scanobjectnn_evaluation_source(tmp_path):
@@ -48,3 +75,24 @@ def test_pretrain_on_kitti_sweeps(tmp_path):
     folder, _ = pretrain(cfg)
     ckpt = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), weights_only=True)
     assert ckpt["global_step"] == 2
+
+
+@pytest.mark.slow
+def test_pretrain_on_rendered_views_of_shapenet_shapes(tmp_path):
+    """``--dataset shapenet-views``: eight partial views per shape, paired within the window."""
+    rng = np.random.default_rng(0)
+    sphere = rng.normal(size=(4, 400, 3))
+    np.savez(tmp_path / "shapenet57448xyzonly.npz",
+             data=(sphere / np.linalg.norm(sphere, axis=-1, keepdims=True)).astype(np.float32))
+    cfg = make_config(dataset="shapenet-views", root=str(tmp_path / "shapenet57448xyzonly.npz"), num_points=64,
+                      window=1, pair_mode="temporal", emb_dims=16, hidden_dim=16, proj_dim=8, batch_size=8,
+                      epochs=1, num_workers=0, progress=False, probe="none", final_eval=False,
+                      out_dir=str(tmp_path), name="views", accelerator="cpu")
+    views = pretrain_sequences(cfg)
+    assert len(views) == 4 and views.num_frames(0) == 8
+    first, second = views.frame(0, 0).points, views.frame(0, 1).points
+    assert first.shape == (64, 3) and not np.allclose(first, second)  # another view of the same shape
+    assert (first @ first.mean(0) > 0).mean() > 0.75  # mostly one side of the sphere (all of it: 0.5)
+    folder, _ = pretrain(cfg)
+    ckpt = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), weights_only=True)
+    assert ckpt["global_step"] == 4  # 32 views in batches of 8

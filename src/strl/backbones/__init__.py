@@ -1,12 +1,14 @@
 """Point-cloud encoders. Every backbone maps ``(B, N, 3)`` to a pooled feature ``(B, feature_dim)``.
 
 ``BACKBONES[name](**kwargs)`` builds one; a new backbone is a new module plus one line here.
+The DGCNN backbones' default ``k`` is :data:`DEFAULT_K` (:mod:`strl.backbones.defaults`).
 """
 
 from __future__ import annotations
 
 from torch import nn
 
+from strl.backbones.defaults import DEFAULT_K, resolve_k
 from strl.backbones.dgcnn import DGCNN
 from strl.backbones.dgcnn_partseg import DGCNNPartSeg
 from strl.backbones.dgcnn_semseg import DGCNNSemSeg
@@ -15,9 +17,11 @@ from strl.registry import Registry
 
 BACKBONES: Registry = Registry("backbone")
 BACKBONES.register("pointnet")(lambda k=None, emb_dims=1024, **_: PointNet(emb_dims=emb_dims))
-BACKBONES.register("dgcnn")(lambda k=20, emb_dims=1024, **_: DGCNN(k=k, emb_dims=emb_dims))
-BACKBONES.register("dgcnn-semseg")(lambda k=20, emb_dims=1024, **_: DGCNNSemSeg(k=k, emb_dims=emb_dims))
-BACKBONES.register("dgcnn-partseg")(lambda k=40, emb_dims=1024, **_: DGCNNPartSeg(k=k, emb_dims=emb_dims))
+BACKBONES.register("dgcnn")(lambda k=None, emb_dims=1024, **_: DGCNN(k=resolve_k("dgcnn", k), emb_dims=emb_dims))
+BACKBONES.register("dgcnn-semseg")(
+    lambda k=None, emb_dims=1024, **_: DGCNNSemSeg(k=resolve_k("dgcnn-semseg", k), emb_dims=emb_dims))
+BACKBONES.register("dgcnn-partseg")(
+    lambda k=None, emb_dims=1024, **_: DGCNNPartSeg(k=resolve_k("dgcnn-partseg", k), emb_dims=emb_dims))
 
 
 @BACKBONES.register("votenet")
@@ -38,7 +42,8 @@ def _pointpillars(k=None, emb_dims=None, config="pointpillars-kitti", **_):
 
 
 def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024) -> nn.Module:
-    """Build a registered backbone by name (``k`` is ignored by backbones without a k-NN graph)."""
+    """Build a registered backbone by name. ``k`` (None or 0: the backbone's default,
+    :data:`DEFAULT_K`) is ignored by backbones without a k-NN graph."""
     kwargs = {"emb_dims": emb_dims}
     if k is not None:
         kwargs["k"] = k

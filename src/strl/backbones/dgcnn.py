@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from strl.backbones.defaults import DEFAULT_K
 from strl.backbones.edgeconv import conv_bn_lrelu_1d, conv_bn_lrelu_2d, edge_conv
 from strl.backbones.fused_edgeconv import NeighbourGraph, fused_edge_conv, knn_indices
 
@@ -25,7 +26,7 @@ class DGCNN(nn.Module):
     be switched on a built model.
     """
 
-    def __init__(self, k: int = 20, emb_dims: int = 1024, fused: bool = True):
+    def __init__(self, k: int = DEFAULT_K["dgcnn"], emb_dims: int = 1024, fused: bool = True):
         super().__init__()
         self.k = k
         self.fused = fused

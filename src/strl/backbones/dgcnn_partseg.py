@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from strl.backbones.defaults import DEFAULT_K
 from strl.backbones.dgcnn_seg_trunk import (
     PointFeatures,
     SegmentationEncoder,
@@ -67,7 +68,7 @@ class DGCNNPartSeg(SegmentationEncoder):
     #: state_dict prefixes of modules the encoder carries but never runs (left at their initial values)
     untrained_prefixes = ("bn7.", "bn8.", "bn9.", "bn10.")
 
-    def __init__(self, k: int = 40, emb_dims: int = 1024):
+    def __init__(self, k: int = DEFAULT_K["dgcnn-partseg"], emb_dims: int = 1024):
         super().__init__(k, emb_dims)
         self.transform_net = TransformNet()
         convs = edge_layers(emb_dims)
@@ -84,7 +85,3 @@ class DGCNNPartSeg(SegmentationEncoder):
     def point_features(self, points: torch.Tensor) -> PointFeatures:
         """Per-point features of ``(B, N, C)`` points: x1, x2, x3 ``(B, 64, N)`` and conv6 ``(B, emb_dims, N)``."""
         return three_block_features(self, self.align(points).transpose(1, 2), self.k)
-
-
-# Registry line for strl.backbones.__init__:
-# BACKBONES.register("dgcnn-partseg")(lambda k=40, emb_dims=1024, **_: DGCNNPartSeg(k=k, emb_dims=emb_dims))

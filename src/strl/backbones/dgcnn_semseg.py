@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from strl.backbones.defaults import DEFAULT_K
 from strl.backbones.dgcnn_seg_trunk import (
-    EDGE_WIDTHS,
     LOCAL_DIMS,
     PointFeatures,
     SegmentationEncoder,
@@ -23,10 +23,6 @@ from strl.backbones.dgcnn_seg_trunk import (
 )
 from strl.backbones.edgeconv import conv_bn_lrelu_1d
 from strl.backbones.fused_edgeconv import knn_indices
-
-__all__ = [  # the trunk's names were importable from here before it had a module of its own
-    "EDGE_WIDTHS", "LOCAL_DIMS", "DGCNNSemSeg", "PointFeatures", "check_points", "edge_layers", "three_block_features",
-]
 
 
 class DGCNNSemSeg(SegmentationEncoder):
@@ -40,7 +36,7 @@ class DGCNNSemSeg(SegmentationEncoder):
     #: state_dict prefixes of modules the encoder carries but never runs (left at their initial values)
     untrained_prefixes = ("conv7.", "conv8.", "bn7.", "bn8.")
 
-    def __init__(self, k: int = 20, emb_dims: int = 1024):
+    def __init__(self, k: int = DEFAULT_K["dgcnn-semseg"], emb_dims: int = 1024):
         super().__init__(k, emb_dims)
         self.register_layers(edge_layers(emb_dims) + [
             conv_bn_lrelu_1d(emb_dims + LOCAL_DIMS, 512),  # conv7, the head's first layer downstream
@@ -86,7 +82,3 @@ class DGCNNSemSeg(SegmentationEncoder):
             raise ValueError(f"points must have {self.in_channels} channels, got {tuple(points.shape)}")
         first_idx = None if self.in_channels == 3 else knn_indices(points[..., :3], self.k)
         return three_block_features(self, points.transpose(1, 2), self.k, first_idx)
-
-
-# Registry line for strl.backbones.__init__:
-# BACKBONES.register("dgcnn-semseg")(lambda k=20, emb_dims=1024, **_: DGCNNSemSeg(k=k, emb_dims=emb_dims))

@@ -68,9 +68,3 @@ def edge_conv(x: torch.Tensor, k: int, layers: list[nn.Module], fused: bool = Tr
     for layer in layers[1:]:
         h = layer(h)
     return h.amax(dim=-1)
-
-
-def alias_batchnorms(module: nn.Module, names: list[str]) -> None:
-    """Register ``convX[1]`` also as ``bnX`` (the original's aliasing, so both key sets appear)."""
-    for name in names:
-        setattr(module, "bn" + name[len("conv") :], getattr(module, name)[1])

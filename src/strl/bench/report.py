@@ -148,6 +148,8 @@ def preset_settings(settings: BenchSettings):
 
 
 def _run(settings: BenchSettings) -> dict:
+    from strl.backbones import resolve_k
+
     cfg = preset_settings(settings)
     batch = settings.batch_size or cfg.batch_size
     points = settings.points or cfg.num_points
@@ -155,7 +157,7 @@ def _run(settings: BenchSettings) -> dict:
     torch.set_num_threads(settings.threads)
     result: dict = {
         "settings": {**asdict(settings), "batch_size": batch, "points": points, "backbone": cfg.backbone,
-                     "k": (cfg.k or 20) if cfg.backbone.startswith("dgcnn") else None, "emb_dims": cfg.emb_dims or 1024,
+                     "k": resolve_k(cfg.backbone, cfg.k or None), "emb_dims": cfg.emb_dims or 1024,
                      "sample": "one pair of views" if pretraining else "one cloud"},
         "machine": describe_machine(settings.device, settings.threads),
     }

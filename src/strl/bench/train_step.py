@@ -171,11 +171,12 @@ class _OriginalRunner:
     """The original step (:mod:`strl.bench.original_step`): EMA before backward and step."""
 
     def __init__(self, s: StepSettings):
+        from strl.backbones import resolve_k
         from strl.bench.original_step import OriginalBYOL
         from strl.train.config import make_config
 
         cfg = make_config(s.preset, batch_size=s.batch_size, num_points=s.num_points)
-        self.model = OriginalBYOL(cfg.backbone, cfg.k, cfg.emb_dims, cfg.hidden_dim, cfg.proj_dim, cfg.lr, cfg.weight_decay, cfg.tau0).to(s.device)
+        self.model = OriginalBYOL(cfg.backbone, resolve_k(cfg.backbone, cfg.k), cfg.emb_dims, cfg.hidden_dim, cfg.proj_dim, cfg.lr, cfg.weight_decay, cfg.tau0).to(s.device)
 
     def phases(self, a, b, device):
         timer = _PhaseTimer(device)

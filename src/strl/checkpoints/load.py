@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from strl.backbones import build_backbone
+from strl.backbones import DEFAULT_K, build_backbone, resolve_k
 from strl.checkpoints.read import EncoderState, read_encoder_state
 from strl.errors import CheckpointError
 
@@ -21,7 +21,6 @@ KEY_SIGNATURES = (
     ("dgcnn", "conv5.0.weight", "conv5.0.weight"),
     ("pointnet", "conv5.weight", "conv5.weight"),
 )
-DEFAULT_K = {"dgcnn": 40, "dgcnn-semseg": 20, "dgcnn-partseg": 40}
 
 
 def infer_backbone(state: dict) -> tuple[str | None, int | None]:
@@ -93,7 +92,10 @@ def load_encoder(path: str, backbone: str | None = None, k: int | None = None, e
     if inferred is not None and inferred != name:
         raise CheckpointError(path, f"its keys are those of a {inferred} encoder, not {name}")
     desc["backbone"] = name
-    desc["k"] = k or desc.get("k") or DEFAULT_K.get(name)
+    desc["k"] = resolve_k(name, k or desc.get("k"))
+    if not (k or enc_state.description.get("k")) and name in DEFAULT_K:
+        log.warning("%s: the checkpoint does not say which k its %s encoder was trained with; assuming k = %d, "
+                    "the default (give --k if it was another)", path, name, desc["k"])
     desc["emb_dims"] = emb_dims or desc.get("emb_dims") or inferred_emb or 1024
     encoder = build_backbone(name, k=desc["k"], emb_dims=desc["emb_dims"])
     report = load_state_with_report(encoder, enc_state.state_dict, path, getattr(encoder, "untrained_prefixes", ()))

@@ -1,8 +1,9 @@
 """``strl data check PATH`` and ``strl data preview PATH``: what a dataset holds, and what training sees.
 
 ``check`` recognises the format (:func:`strl.formats.detect.identify`), reads up to
-``--max-items`` items of every part, and prints counts, classes, ranges and every problem, each
-naming its file. Exit status: 0 usable, 1 when a problem would stop training, 2 for usage errors.
+``--max-items`` items of every part (``--all``: every item), and prints counts, classes, ranges,
+how many items it read, and every problem, each naming its file. Exit status: 0 usable, 1 when a
+problem would stop training, 2 for usage errors.
 
 ``preview`` draws a few samples, or temporal pairs (the default for sequence data), as read and
 after the training augmentation, into a PNG; its path is the last line printed.
@@ -15,18 +16,9 @@ from __future__ import annotations
 
 import argparse
 
-from strl.cli.data_check import check_clouds, check_dataset, check_sequences, run_check
-from strl.cli.data_preview import preview_pairs, preview_samples, run_preview
-from strl.cli.data_report import MAX_PRINTED_PROBLEMS, MAX_PRINTED_WARNINGS, format_report
-from strl.cli.data_source import BUILTIN, builtin_detected, detect
-from strl.cli.preview_panels import DISPLAY_POINTS
-from strl.formats.summary import PointStats, class_report, cloud_problem, spread
-
-__all__ = [  # what was importable from here before the command was split into its pieces
-    "BUILTIN", "DISPLAY_POINTS", "MAX_PRINTED_PROBLEMS", "MAX_PRINTED_WARNINGS", "PointStats", "add_arguments",
-    "builtin_detected", "check_clouds", "check_dataset", "check_sequences", "class_report", "cloud_problem",
-    "detect", "format_report", "preview_pairs", "preview_samples", "run", "run_check", "run_preview", "spread",
-]
+from strl.cli.data_check import run_check
+from strl.cli.data_preview import run_preview
+from strl.cli.data_source import BUILTIN
 
 
 def _positive(text: str) -> int:
@@ -37,7 +29,7 @@ def _positive(text: str) -> int:
 
 
 def add_arguments(parser) -> None:
-    from strl.formats.detect import FORMATS
+    from strl.formats.known_formats import FORMATS
 
     formats = [BUILTIN, *FORMATS]
     sub = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -52,8 +44,13 @@ def add_arguments(parser) -> None:
                        help="size of the built-in data; pre-training uses 'default' (default: small)")
         p.add_argument("--cache-dir", default="",
                        help="where the built-in data is cached (default: $STRL_CACHE_DIR or ~/.cache/strl)")
-    check.add_argument("--max-items", type=_positive, default=2000,
-                       help="read at most this many items (clouds or frames) of each part, evenly spaced (default: 2000)")
+        p.add_argument("--depth-scale", type=float, default=None, metavar="UNITS",
+                       help="RGB-D depth units per metre (default: 1000 as in ScanNet; 5000 for TUM RGB-D)")
+    amount = check.add_mutually_exclusive_group()
+    amount.add_argument("--max-items", type=_positive, default=2000,
+                        help="read at most this many items (clouds or frames) of each part, evenly spaced "
+                             "(default: 2000)")
+    amount.add_argument("--all", action="store_true", help="read every item of every part (default: off)")
     check.add_argument("--json", default=None, metavar="OUT", help="also write the report as JSON (default: none)")
     preview.add_argument("--out", default="preview.png", help="PNG to write (default: preview.png)")
     preview.add_argument("--samples", type=_positive, default=None,

@@ -1,4 +1,5 @@
-"""``strl data check PATH``: read up to ``--max-items`` items of every part and report what they hold.
+"""``strl data check PATH``: read up to ``--max-items`` items of every part (``--all``: every item) and
+report what they hold, and how many of them were read.
 
 Every problem names its file (or item). Exit status: 0 usable, 1 when a problem would stop training.
 """
@@ -29,8 +30,8 @@ def _read(what: str, read, problems: list[str]):
     return None
 
 
-def check_clouds(name: str, clouds, max_items: int, problems: list[str]) -> dict:
-    """Read up to ``max_items`` clouds of a CloudSet; counts, ranges, classes, per-point label ranges."""
+def check_clouds(name: str, clouds, max_items: int | None, problems: list[str]) -> dict:
+    """Read up to ``max_items`` clouds (None: all) of a CloudSet; counts, ranges, classes, per-point label ranges."""
     n = len(clouds)
     picked = spread(n, max_items)
     stats, failed, point_labels = PointStats(), 0, []
@@ -59,8 +60,8 @@ def check_clouds(name: str, clouds, max_items: int, problems: list[str]) -> dict
     return out
 
 
-def check_sequences(name: str, seqs, max_items: int, problems: list[str]) -> dict:
-    """Read up to ``max_items`` frames of a SequenceSet, evenly spaced over all its frames."""
+def check_sequences(name: str, seqs, max_items: int | None, problems: list[str]) -> dict:
+    """Read up to ``max_items`` frames (None: all) of a SequenceSet, evenly spaced over all its frames."""
     lengths = [int(seqs.num_frames(s)) for s in range(len(seqs))]
     index = [(s, t) for s, n in enumerate(lengths) for t in range(n)]
     picked = spread(len(index), max_items)
@@ -90,11 +91,14 @@ def check_sequences(name: str, seqs, max_items: int, problems: list[str]) -> dic
             "origin_min": origins.lo.tolist() if np.isfinite(origins.lo).all() else None,
             "origin_max": origins.hi.tolist() if np.isfinite(origins.hi).all() else None,
             "reader_stats": {k: int(v) for k, v in (getattr(seqs, "stats", None) or {}).items()},
+            "depth_range_m": list(depth) if (depth := getattr(seqs, "depth_range", None)) else None,
+            "depth_scale": getattr(seqs, "depth_scale", None),
             "classes": class_report(getattr(seqs, "labels", None), getattr(seqs, "class_names", None), name, problems)}
 
 
-def check_dataset(detected, max_items: int) -> dict:
-    """Open every part of ``detected`` and read it; the report of :func:`run_check` as a dict."""
+def check_dataset(detected, max_items: int | None) -> dict:
+    """Open every part of ``detected`` and read up to ``max_items`` items of each (None: all); the
+    report of :func:`run_check` as a dict, with ``items`` and ``items_read`` over all parts."""
     from strl.formats.detect import is_sequence_set
 
     report = {"path": str(detected.path), "format": detected.format, "description": detected.description,
@@ -120,6 +124,9 @@ def check_dataset(detected, max_items: int) -> dict:
     report["warnings"] = {"count": len(caught), "by_category": dict(Counter(w.category.__name__ for w in caught)),
                           "messages": [{"category": c, "message": m, "times": k} for (c, m), k in messages.items()]}
     report["usable"] = not problems
+    report["max_items"] = max_items
+    report["items"] = sum(part["items"] for part in report["parts"].values())
+    report["items_read"] = sum(part["items_checked"] for part in report["parts"].values())
     return report
 
 
@@ -131,7 +138,7 @@ def run_check(args) -> int:
                   "notes": [], "warnings": {"count": 0, "by_category": {}, "messages": []}, "usable": False}
         print(f"not recognised: {e}")
     else:
-        report = check_dataset(detected, args.max_items)
+        report = check_dataset(detected, None if args.all else args.max_items)
         print("\n".join(format_report(report)))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")

@@ -35,7 +35,11 @@ def format_report(report: dict) -> list[str]:
     for name, part in report["parts"].items():
         out += _part_lines(name, part)
     out += [f"note: {note}" for note in report["notes"]]
-    return out + _warning_lines(report["warnings"]) + _problem_lines(report["problems"])
+    sampled = report.get("items_read", 0) < report.get("items", 0)
+    if sampled:
+        out.append(f"sampled: read {report['items_read']} of {report['items']} items (at most {report['max_items']} "
+                   f"per part, evenly spaced); --all reads every item")
+    return out + _warning_lines(report["warnings"]) + _problem_lines(report["problems"], sampled)
 
 
 def _part_lines(name: str, part: dict) -> list[str]:
@@ -61,6 +65,9 @@ def _part_lines(name: str, part: dict) -> list[str]:
         out.append(f"  xyz min {_fmt_xyz(part['xyz_min'])}  max {_fmt_xyz(part['xyz_max'])}")
     if part.get("origin_min"):
         out.append(f"  sensor origins min {_fmt_xyz(part['origin_min'])}  max {_fmt_xyz(part['origin_max'])}")
+    if part.get("depth_range_m"):
+        lo, hi = part["depth_range_m"]
+        out.append(f"  depth min {lo:.3f} m / max {hi:.3f} m ({part['depth_scale']:g} depth units per metre)")
     if part.get("reader_stats"):
         out += _wrap([f"{k.replace('_', ' ')} {v}" for k, v in part["reader_stats"].items()], "  reader: ")
     classes = part.get("classes")
@@ -89,9 +96,9 @@ def _warning_lines(w: dict) -> list[str]:
     return out
 
 
-def _problem_lines(problems: list[str]) -> list[str]:
+def _problem_lines(problems: list[str], sampled: bool = False) -> list[str]:
     if not problems:
-        return ["problems: none", "result: usable"]
+        return ["problems: none", "result: usable" + (", as far as the items read show" if sampled else "")]
     out = [f"problems: {len(problems)}"] + [f"  {p}" for p in problems[:MAX_PRINTED_PROBLEMS]]
     if len(problems) > MAX_PRINTED_PROBLEMS:
         out.append(f"  ... {len(problems) - MAX_PRINTED_PROBLEMS} more (all of them are in --json)")

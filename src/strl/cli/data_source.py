@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 BUILTIN = "builtin"
@@ -22,9 +23,17 @@ def builtin_detected(size: str, cache_dir: str, seed: int = 0):
 
 
 def detect(args):
-    """What ``args.path`` holds: the built-in data for ``builtin`` (unless such a file exists), else identify()."""
+    """What ``args.path`` holds: the built-in data for ``builtin`` (unless such a file exists), else identify().
+
+    RGB-D frames are read at ``args.depth_scale`` depth units per metre when it is given.
+    """
     from strl.formats.detect import identify
+    from strl.formats.openers import open_rgbd
 
     if args.format == BUILTIN or (args.format is None and args.path == BUILTIN and not Path(BUILTIN).exists()):
         return builtin_detected(args.builtin_size, args.cache_dir)
-    return identify(args.path, args.format)
+    detected = identify(args.path, args.format)
+    if detected.format == "rgbd" and args.depth_scale is not None:
+        scale = args.depth_scale
+        detected = replace(detected, open=lambda: open_rgbd(detected.path, depth_scale=scale))
+    return detected

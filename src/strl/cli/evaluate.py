@@ -18,7 +18,7 @@ def run(args) -> int:
         return 0
     from strl.checkpoints.load import load_encoder
     from strl.cli.outputs import write_json_result
-    from strl.evaluate.classifiers import label_subset_fraction, svm_accuracy
+    from strl.evaluate.classifiers import label_subset, svm_accuracy
     from strl.evaluate.protocol import encoder_features
     from strl.settings.common import writable_file
     from strl.train.data import eval_clouds
@@ -34,7 +34,7 @@ def run(args) -> int:
     x_tr, y_tr, x_te, y_te = encoder_features(encoder, train, test, cfg.num_points, cfg.batch_size, cfg.device, cfg.progress)
     all_x, all_y = x_tr, y_tr  # the few-shot episodes draw from the whole train split
     if cfg.label_fraction < 1:
-        keep = label_subset_fraction(y_tr, cfg.label_fraction, cfg.seed)
+        keep = label_subset(y_tr, fraction=cfg.label_fraction, seed=cfg.seed)
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     result = svm_accuracy(x_tr, y_tr, x_te, y_te, c=cfg.c, standardize=cfg.standardize, cv_c=cfg.cv_c)
     result.update(

@@ -57,6 +57,9 @@ def configure_logging(verbose: bool) -> None:
         handler = StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
+    for handler in log.handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.stream = sys.stderr  # the current stderr, which may have been replaced since
     log.setLevel(logging.DEBUG if verbose else logging.INFO)
     quiet_lightning(verbose)
 

@@ -50,21 +50,20 @@ def svm_accuracy(
     return {"accuracy": acc, "C": c, "standardize": standardize, "cv_c": cv_c, "fit_seconds": fit_s}
 
 
-def label_subset(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
-    """Indices of ``per_class`` samples of each class (all of a class if it has fewer), seeded."""
+def label_subset(labels: np.ndarray, per_class: int | None = None, seed: int = 0,
+                 fraction: float | None = None) -> np.ndarray:
+    """Sorted indices of a seeded subset of each class of ``labels`` ``(N,)``: ``per_class`` samples
+    (all of a class if it has fewer), or ``ceil(fraction * n_c)`` of the ``n_c`` samples of class c
+    (at least one). Give exactly one of ``per_class`` and ``fraction``."""
+    if (per_class is None) == (fraction is None):
+        raise ValueError("give exactly one of per_class and fraction")
     rng = np.random.default_rng(seed)
-    picks = [rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in np.unique(labels)]
-    return np.sort(np.concatenate(picks))
-
-
-def label_subset_fraction(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Seeded indices keeping ``ceil(fraction * n_c)`` (at least one) samples of each class."""
-    rng = np.random.default_rng(seed)
-    keep = []
+    picks = []
     for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        keep.append(idx[: max(1, int(np.ceil(fraction * len(idx))))])
-    return np.sort(np.concatenate(keep))
+        members = rng.permutation(np.flatnonzero(labels == c))
+        count = per_class if per_class is not None else max(1, int(np.ceil(fraction * len(members))))
+        picks.append(members[:count])
+    return np.sort(np.concatenate(picks))
 
 
 def few_label_svm_accuracy(x_train, y_train, x_test, y_test, per_class: int = 5, draws: int = 5, seed: int = 0, standardize: bool = True) -> dict:

@@ -23,7 +23,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import BatchSampler, DataLoader
 
 from strl.backbones import build_backbone
-from strl.checkpoints.load import DEFAULT_K
+from strl.backbones.defaults import resolve_k
 from strl.errors import CheckpointError, ConfigError
 from strl.finetune.module import FinetuneModule
 from strl.finetune.selection import EpochSelection, RunRecord
@@ -59,7 +59,7 @@ class Encoders:
         else:
             if not cfg.backbone:
                 raise ConfigError("--scratch needs an encoder architecture: give --backbone (or a preset that sets it)")
-            self.description = {"backbone": cfg.backbone, "k": cfg.k or DEFAULT_K.get(cfg.backbone),
+            self.description = {"backbone": cfg.backbone, "k": resolve_k(cfg.backbone, cfg.k or None),
                                 "emb_dims": cfg.emb_dims or 1024, "in_channels": 3}
             self.state = None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from strl.evaluate.classifiers import label_subset_fraction
+from strl.evaluate.classifiers import label_subset
 
 
 def stratified_holdout(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -30,6 +30,6 @@ def stratified_holdout(groups: np.ndarray, fraction: float, seed: int) -> tuple[
 def labelled_split(groups: np.ndarray, label_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train, val)`` of the training split for one run: ``label_fraction`` of each group
     (at least one, seeded by ``seed``), then ``val_fraction`` of those held out for validation."""
-    labelled = label_subset_fraction(groups, label_fraction, seed) if label_fraction < 1 else np.arange(len(groups))
+    labelled = label_subset(groups, fraction=label_fraction, seed=seed) if label_fraction < 1 else np.arange(len(groups))
     train_pos, val_pos = stratified_holdout(np.asarray(groups)[labelled], val_fraction, seed)
     return labelled[train_pos], labelled[val_pos]

@@ -35,15 +35,9 @@ from pathlib import Path
 from typing import Callable
 
 from strl.errors import ConfigError, DataError
-from strl.formats.headers import LISTED_CHILDREN, children, h5_files, h5_shapes, npy_shape
-from strl.formats.known_formats import FORMATS, FormatSpec
-from strl.formats.lazy_sets import ModelNetTextFiles, SingleFile
+from strl.formats.headers import children, h5_files, h5_shapes, npy_shape
+from strl.formats.known_formats import FORMATS
 from strl.formats.probes import has_frames
-
-__all__ = [  # what was importable from here before recognition was split into its pieces
-    "FORMATS", "LISTED_CHILDREN", "Detected", "FormatSpec", "ModelNetTextFiles", "SingleFile", "identify",
-    "is_sequence_set",
-]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from strl.errors import DataError
-from strl.formats.io_utils import check_index, read_lines
+from strl.formats.io_utils import check_index
 
 
 class ModelNetTextFiles:
@@ -19,17 +19,11 @@ class ModelNetTextFiles:
     """
 
     def __init__(self, folder: Path, split: str):
-        self.class_names = read_lines(folder / "modelnet40_shape_names.txt")
-        self.split_file = split_file = folder / f"modelnet40_{split}.txt"
-        ids = read_lines(split_file)
-        index = {n: k for k, n in enumerate(self.class_names)}
-        classes = ["_".join(s.split("_")[:-1]) for s in ids]
-        unknown = sorted({c for c in classes if c not in index})
-        if unknown:
-            raise DataError(split_file, f"ids of classes missing from modelnet40_shape_names.txt: {unknown[:5]}")
-        self.files = [folder / c / f"{s}.txt" for c, s in zip(classes, ids)]
-        self.labels = np.array([index[c] for c in classes], dtype=np.int64)
-        self.labels.flags.writeable = False
+        from strl.formats.modelnet import read_split_index
+
+        index = read_split_index(folder, split)
+        self.class_names, self.files, self.labels = index.names, index.files, index.labels
+        self.split_file = index.split_file
 
     def __len__(self) -> int:
         return len(self.files)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,23 @@ def _load_h5(folder: Path, split: str, num_points: int | None) -> H5CloudSet:
     return H5CloudSet(stack, labels, names, num_points=num_points)
 
 
-def _load_normal(folder: Path, split: str, num_points: int | None, cache_dir) -> ArrayCloudSet:
+@dataclass(frozen=True)
+class SplitIndex:
+    """One split of ``modelnet40_normal_resampled`` as its index files list it.
+
+    names: the class names (label = line index); files: ``<class>/<id>.txt`` of each listed shape;
+    labels: ``(len(files),)`` read-only int64; split_file: the ``modelnet40_<split>.txt`` read.
+    """
+
+    names: list[str]
+    files: list[Path]
+    labels: np.ndarray
+    split_file: Path
+
+
+def read_split_index(folder: Path, split: str) -> SplitIndex:
+    """Parse ``modelnet40_shape_names.txt`` and ``modelnet40_<split>.txt`` (ids such as
+    ``night_stand_0001``: the class is the id without its last ``_`` part). Files are not opened."""
     names = read_lines(folder / "modelnet40_shape_names.txt")
     split_file = folder / f"modelnet40_{split}.txt"
     ids = read_lines(split_file)
@@ -101,15 +118,19 @@ def _load_normal(folder: Path, split: str, num_points: int | None, cache_dir) ->
     unknown = sorted({c for c in classes if c not in index})
     if unknown:
         raise DataError(split_file, f"ids of classes missing from modelnet40_shape_names.txt: {unknown[:5]}")
-    files = [folder / c / f"{s}.txt" for c, s in zip(classes, ids)]
-    missing = [f for f in files if not f.is_file()]
-    if missing:
-        raise DataError(missing[0], f"not found ({len(missing)} of the {len(files)} files listed in "
-                                    f"{split_file.name} are missing)")
     labels = np.array([index[c] for c in classes], dtype=np.int64)
     labels.flags.writeable = False
-    points = _cached_points(folder, split, files, num_points, cache_dir)
-    return ArrayCloudSet(points, labels, names, split_file)
+    return SplitIndex(names, [folder / c / f"{s}.txt" for c, s in zip(classes, ids)], labels, split_file)
+
+
+def _load_normal(folder: Path, split: str, num_points: int | None, cache_dir) -> ArrayCloudSet:
+    index = read_split_index(folder, split)
+    missing = [f for f in index.files if not f.is_file()]
+    if missing:
+        raise DataError(missing[0], f"not found ({len(missing)} of the {len(index.files)} files listed in "
+                                    f"{index.split_file.name} are missing)")
+    points = _cached_points(folder, split, index.files, num_points, cache_dir)
+    return ArrayCloudSet(points, index.labels, index.names, index.split_file)
 
 
 def read_normal_txt(path: Path, num_points: int | None) -> np.ndarray:

@@ -94,10 +94,10 @@ def open_scannet_pickle(p: Path) -> dict:
                        lambda s: ScanNetScenes(p / f"scannet_{s}.pickle"), p)
 
 
-def open_rgbd(p: Path) -> dict:
+def open_rgbd(p: Path, depth_scale: float = 1000.0) -> dict:
     from strl.sequences.rgbd import RGBDSequences
 
-    return {"scenes": RGBDSequences(p)}
+    return {"scenes": RGBDSequences(p, depth_scale=depth_scale)}
 
 
 def open_kitti(p: Path) -> dict:

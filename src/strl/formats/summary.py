@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def spread(n: int, limit: int) -> np.ndarray:
-    """At most ``limit`` indices of ``range(n)``, evenly spaced, first and last included."""
-    if n <= limit:
+def spread(n: int, limit: int | None) -> np.ndarray:
+    """At most ``limit`` indices of ``range(n)`` (None: all), evenly spaced, first and last included."""
+    if limit is None or n <= limit:
         return np.arange(n)
     return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
 

@@ -27,8 +27,6 @@ from strl.sequences.frame_files import DataWarning, list_frames
 from strl.sequences.frame_points import check_max_points, registered_frame, seeded_subset
 from strl.sequences.kitti_files import read_calib_tr, read_poses, read_velodyne
 
-__all__ = ["GROUND_MODES", "KittiSequences", "SweepSequences", "read_calib_tr", "read_poses", "read_velodyne"]
-
 GROUND_MODES = ("keep", "remove")
 
 

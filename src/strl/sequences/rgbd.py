@@ -42,24 +42,11 @@ import numpy as np
 from strl.errors import ConfigError, DataError
 from strl.formats.base import Frame
 from strl.sequences.depth_points import DepthBackProjection
-from strl.sequences.frame_files import DataWarning, frame_key, list_frames
+from strl.sequences.frame_files import DataWarning
 from strl.sequences.frame_points import check_max_points, registered_frame, seeded_subset
-from strl.sequences.rgbd_files import (
-    INTRINSICS_NAMES,
-    find_intrinsics,
-    find_scene_folders,
-    read_depth,
-    read_intrinsics,
-    read_pose,
-)
+from strl.sequences.rgbd_files import find_scene_folders
 from strl.sequences.rgbd_scene import drop_empty_frames, index_scene
-from strl.sequences.scene_split import SPLITS, select_scenes, split_scenes
-from strl.sequences.summary import frame_summary
-
-__all__ = [  # what was importable from here before the reader was split into its pieces
-    "INTRINSICS_NAMES", "SPLITS", "DataWarning", "RGBDSequences", "find_intrinsics", "find_scene_folders",
-    "frame_key", "frame_summary", "list_frames", "read_depth", "read_intrinsics", "read_pose", "split_scenes",
-]
+from strl.sequences.scene_split import SPLITS, select_scenes
 
 
 def _check_options(split, val_fraction, depth_scale, max_depth, pixel_stride, max_points) -> None:
@@ -94,7 +81,7 @@ class RGBDSequences:
         split_seed: seed of that split.
         scenes: restrict the pool to these scene names (a list, or a path to a text file with one
             name per line, ``#`` comments allowed), e.g. ScanNet's ``scannetv2_train.txt``.
-        depth_scale: depth units per metre (1000 for millimetre PNGs).
+        depth_scale: depth units per metre (1000 for ScanNet's millimetre PNGs, 5000 for TUM RGB-D).
         max_depth: drop pixels farther than this (metres); ``None`` keeps all.
         pixel_stride: use every ``pixel_stride``-th row and column.
         max_points: random subset of at most this many points per frame, seeded per (scene, frame).
@@ -151,6 +138,11 @@ class RGBDSequences:
     def num_frames(self, s: int) -> int:
         return len(self._scenes[s].keys)
 
+    @property
+    def depth_range(self) -> tuple[float, float] | None:
+        """``(min, max)`` in metres of the measured depths of the frames read so far in this process."""
+        return self._depth.depth_range
+
     def depth_path(self, s: int, t: int) -> Path:
         return self._scenes[s].depth_files[t]
 
@@ -181,4 +173,4 @@ class RGBDSequences:
     def _camera_points(self, s: int, t: int) -> np.ndarray | None:
         """Valid pixels of frame ``t`` of scene ``s`` as ``(N, 3)`` float64 camera points (``None`` if none)."""
         scene = self._scenes[s]
-        return self._depth.camera_points(scene.depth_files[t], scene.intrinsics)
+        return self._depth.camera_points(scene.depth_files[t], scene.intrinsics, scene.intrinsics_file)

@@ -42,6 +42,30 @@ def read_intrinsics(path: Path) -> tuple[float, float, float, float]:
     return fx, fy, cx, cy
 
 
+def check_intrinsics_fit(intrinsics: tuple[float, float, float, float], shape: tuple[int, int],
+                         depth_path: Path, intrinsics_path: Path | None) -> None:
+    """DataError unless the principal point ``(cx, cy)`` lies in the middle half of an ``(H, W)`` depth
+    image: a camera's principal point sits near the image centre, so intrinsics that put it elsewhere
+    belong to an image of another size (e.g. ScanNet's colour camera, 1296x968, against 640x480 depth)."""
+    _, _, cx, cy = intrinsics
+    h, w = shape
+    if w / 4 <= cx <= 3 * w / 4 and h / 4 <= cy <= 3 * h / 4:
+        return
+    source = f"the intrinsics in {intrinsics_path}" if intrinsics_path else "the intrinsics"
+    raise DataError(depth_path, f"depth image is {w}x{h} pixels, but {source} put the principal point at "
+                                f"({cx:g}, {cy:g}), far from its centre: they belong to an image of another size "
+                                f"(the colour camera's?)")
+
+
+def depth_image_size(path: Path) -> tuple[int, int] | None:
+    """``(H, W)`` of an image from its header alone, or None if it cannot be opened (reading it will say why)."""
+    try:
+        with Image.open(path) as image:
+            return image.size[1], image.size[0]
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError):
+        return None
+
+
 def read_depth(path: Path) -> np.ndarray:
     """A single-channel 16-bit PNG as an ``(H, W)`` uint16 array."""
     try:

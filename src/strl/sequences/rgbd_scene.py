@@ -16,7 +16,8 @@ import numpy as np
 
 from strl.errors import DataError
 from strl.sequences.frame_files import DataWarning, list_frames, listing
-from strl.sequences.rgbd_files import find_intrinsics, read_intrinsics, read_pose
+from strl.sequences.rgbd_files import (check_intrinsics_fit, depth_image_size, find_intrinsics, read_intrinsics,
+                                      read_pose)
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Scene:
     depth_files: list[Path]
     poses: np.ndarray  # (T, 4, 4) float64, camera-to-world
     intrinsics: tuple[float, float, float, float]
+    intrinsics_file: Path | None = None
 
 
 def _warn_dropped(folder: Path, dropped: list[str], total: int, why: str) -> None:
@@ -49,11 +51,15 @@ def _check_frames_match(folder: Path, depth: dict[int, Path], poses: dict[int, P
 
 
 def index_scene(folder: Path, stats: dict) -> Scene:
-    """The scene in ``folder``, without the frames whose pose is not finite (counted in ``stats``)."""
+    """The scene in ``folder``, without the frames whose pose is not finite (counted in ``stats``).
+
+    The intrinsics are checked against the size of the first depth image (its header only).
+    """
     for sub in ("depth", "pose"):
         if not (folder / sub).is_dir():
             raise DataError(folder / sub, f"scene has no {sub}/ folder")
-    intrinsics = read_intrinsics(find_intrinsics(folder))
+    intrinsics_file = find_intrinsics(folder)
+    intrinsics = read_intrinsics(intrinsics_file)
     depth = list_frames(folder / "depth", ".png")
     poses = list_frames(folder / "pose", ".txt")
     _check_frames_match(folder, depth, poses)
@@ -71,7 +77,10 @@ def index_scene(folder: Path, stats: dict) -> Scene:
     if not keys:
         why = "no depth/*.png frames" if not depth else "every pose is non-finite"
         raise DataError(folder, f"scene has no usable frames ({why})")
-    return Scene(folder.name, folder, keys, [depth[k] for k in keys], np.stack(mats), intrinsics)
+    first = depth[keys[0]]
+    if (size := depth_image_size(first)) is not None:
+        check_intrinsics_fit(intrinsics, size, first, intrinsics_file)
+    return Scene(folder.name, folder, keys, [depth[k] for k in keys], np.stack(mats), intrinsics, intrinsics_file)
 
 
 def drop_empty_frames(scene: Scene, has_points: Callable[[int], bool], stats: dict) -> None:

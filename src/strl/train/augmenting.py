@@ -6,8 +6,12 @@ The augmentation of a batch draws from a generator seeded by the batch's item ke
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
 
+from strl.errors import StrlError
+from strl.train.bad_samples import batch_problems
 from strl.transforms.config import AugmentConfig
 
 
@@ -18,9 +22,11 @@ def augment_config(cfg) -> AugmentConfig:
 
 
 def batch_seed(keys: torch.Tensor) -> int:
-    """A 62-bit seed from the ``(B, 3)`` int64 item keys of a batch."""
-    mix = torch.tensor([1_000_003, 998_244_353, 2_654_435_761], dtype=torch.int64)
-    return int(((keys.cpu() * mix).sum() + keys.shape[0] * 7919) % (2**62))
+    """A 63-bit seed from the ``(B, 3)`` int64 item keys of a batch: a BLAKE2b hash of the keys
+    in batch order, so batches of other items (or the same items in another order) get unrelated
+    seeds."""
+    data = keys.detach().to("cpu", torch.int64).contiguous().numpy().astype("<i8").tobytes()
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") >> 1
 
 
 def augment_pairs(batch: dict[str, torch.Tensor], cfg: AugmentConfig) -> dict[str, torch.Tensor]:
@@ -34,12 +40,24 @@ def augment_pairs(batch: dict[str, torch.Tensor], cfg: AugmentConfig) -> dict[st
 
 
 class PairCollate:
-    """Stacks pair items; augments the batch right away when ``on_worker`` (CPU training)."""
+    """Stacks pair items; augments the batch right away when ``on_worker`` (CPU training).
+
+    Items that could not be read (see :mod:`strl.train.bad_samples`) make the batch
+    ``{"error": exc}``, and replaced ones are listed in ``batch["bad_samples"]``; a strl error of
+    the augmentation is handed on the same way, so it reaches the main process as itself.
+    """
 
     def __init__(self, cfg: AugmentConfig, on_worker: bool):
         self.cfg = cfg
         self.on_worker = on_worker
 
-    def __call__(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    def __call__(self, items: list[dict[str, torch.Tensor]]) -> dict:
+        problems = batch_problems(items)
+        if problems is not None and "error" in problems:
+            return problems
         batch = {name: torch.stack([item[name] for item in items]) for name in ("a", "b", "key")}
-        return augment_pairs(batch, self.cfg) if self.on_worker else batch
+        try:
+            batch = augment_pairs(batch, self.cfg) if self.on_worker else batch
+        except StrlError as exc:
+            return {"error": exc}
+        return {**batch, **(problems or {})}

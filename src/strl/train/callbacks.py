@@ -69,12 +69,14 @@ class CurvePlot(L.Callback):
             self.draw()
 
     def draw(self) -> None:
-        import matplotlib
+        """Write the plot (via a temporary file) with an Agg canvas of its own: matplotlib's global
+        backend and pyplot's figures are left alone."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig = Figure(figsize=(7, 4))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
         ax.plot(self.history["epoch"], self.history["loss"], "o-", color="tab:blue", label="training loss")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss", color="tab:blue")
@@ -87,7 +89,6 @@ class CurvePlot(L.Callback):
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         tmp = self.path + ".tmp.png"
         fig.savefig(tmp, dpi=100)
-        plt.close(fig)
         os.replace(tmp, self.path)
 
     def state_dict(self) -> dict:

@@ -42,8 +42,8 @@ class ModelSettings(Settings):
     """self-supervised method"""
     backbone: BackboneName = "pointnet"
     """encoder architecture"""
-    k: Positive = 20
-    """neighbours of the DGCNN k-NN graph"""
+    k: NonNegative = 0
+    """neighbours of the DGCNN k-NN graph (0: the backbone's default: dgcnn and dgcnn-partseg 40, dgcnn-semseg 20)"""
     emb_dims: Positive = 1024
     """width of the encoder's last layer"""
     hidden_dim: Positive = 4096
@@ -89,10 +89,16 @@ class DataSettings(Settings):
     """share of RGB-D scenes held out for validation"""
     depth_stride: Positive = 2
     """read every n-th depth pixel of RGB-D frames"""
+    depth_scale: Annotated[float, Field(gt=0.0)] = 1000.0
+    """RGB-D depth units per metre (ScanNet 1000; TUM RGB-D 5000)"""
     max_range: Annotated[float, Field(ge=0.0)] = 0.0
     """LiDAR: drop points farther than this many metres (0: keep all)"""
     cache_dir: str = ""
     """cache of generated and converted data ('': $STRL_CACHE_DIR or ~/.cache/strl)"""
+    on_bad_sample: Literal["stop", "skip"] = "stop"
+    """a sample whose file cannot be read stops training with one line naming it, or is replaced by another"""
+    max_bad_fraction: Fraction = 0.05
+    """with --on-bad-sample skip: stop anyway when more than this share of an epoch's samples is bad"""
 
 
 class OptimSettings(Settings):
@@ -159,10 +165,13 @@ class PretrainConfig(EvalSettings, PretrainRunSettings, OptimSettings, DataSetti
 
     def check(self) -> None:
         if self.backbone in KNN_BACKBONES:
+            from strl.backbones.defaults import resolve_k
+
+            k = resolve_k(self.backbone, self.k or None)
             for name in ("num_points", "eval_points"):
-                if getattr(self, name) <= self.k:
-                    raise ConfigError(f"--k {self.k} needs more points than neighbours: --{name.replace('_', '-')} "
-                                      f"is {getattr(self, name)}; give --k below it or more points")
+                if getattr(self, name) <= k:
+                    raise ConfigError(f"k = {k} needs more points than neighbours: --{name.replace('_', '-')} "
+                                      f"is {getattr(self, name)}; give a smaller --k or more points")
         if self.frame_points and self.frame_points < self.num_points:
             raise ConfigError(f"--frame-points {self.frame_points} is below --num-points {self.num_points}: "
                               "frames must hold at least the points of a view (0 reads --num-points)")
@@ -179,16 +188,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         eval_dataset="modelnet40", eval_points=2048, probe="svm", probe_every=5, num_workers=8,
     ),
     "dgcnn-cls": dict(
-        backbone="dgcnn", k=40, dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
+        backbone="dgcnn", dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
         optimizer="adam", lars=True, lr=1e-3, window=0, pair_mode="spatial",
         eval_dataset="modelnet40", eval_points=2048, probe="svm", probe_every=5, num_workers=8,
     ),
     "dgcnn-semseg": dict(
-        backbone="dgcnn-semseg", k=20, dataset="scannet", num_points=4096, frame_points=8192, batch_size=32,
+        backbone="dgcnn-semseg", dataset="scannet", num_points=4096, frame_points=8192, batch_size=32,
         epochs=100, optimizer="adam", lars=True, lr=2e-4, augment="scene", window=1, pair_mode="both", num_workers=8,
     ),
     "dgcnn-partseg": dict(
-        backbone="dgcnn-partseg", k=40, dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
+        backbone="dgcnn-partseg", dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
         optimizer="adam", lars=True, lr=2e-4, window=0, pair_mode="spatial", num_workers=8,
     ),
     "votenet-detection": dict(

@@ -67,7 +67,7 @@ def _scannet_frames(cfg) -> SequenceSet:
     from strl.sequences.rgbd import RGBDSequences
 
     return RGBDSequences(_need_root(cfg.root, "scannet"), split="train", val_fraction=cfg.val_fraction,
-                         pixel_stride=cfg.depth_stride, seed=cfg.seed)
+                         pixel_stride=cfg.depth_stride, depth_scale=cfg.depth_scale, seed=cfg.seed)
 
 
 @PRETRAIN_SOURCES.register("kitti")
@@ -89,10 +89,12 @@ def _kitti_raw(cfg) -> SequenceSet:
 
 @PRETRAIN_SOURCES.register("modelnet40")
 def _modelnet_pretrain(cfg) -> SequenceSet:
+    """The training shapes of either ModelNet40 layout, every point the files hold (10,000 in the
+    normal-resampled text files, 2048 in the HDF5 release)."""
     from strl.formats.modelnet import load_modelnet
 
     root = _need_root(cfg.root, "modelnet40")
-    return CloudsAsSequences(load_modelnet(root, "train", num_points=10000, cache_dir=cfg.cache_dir or None))
+    return CloudsAsSequences(load_modelnet(root, "train", num_points=None, cache_dir=cfg.cache_dir or None))
 
 
 @PRETRAIN_SOURCES.register("folder")

@@ -7,7 +7,7 @@ import inspect
 import lightning as L
 import torch
 
-from strl.backbones import build_backbone
+from strl.backbones import build_backbone, resolve_k
 from strl.methods import METHODS, Method
 from strl.train.augmenting import augment_config, augment_pairs
 from strl.train.config import PretrainConfig
@@ -29,7 +29,7 @@ def encoder_description(cfg: PretrainConfig) -> dict:
     """What a checkpoint's encoder is, so it can be rebuilt and fed correctly."""
     return {
         "backbone": cfg.backbone,
-        "k": cfg.k,
+        "k": resolve_k(cfg.backbone, cfg.k),
         "emb_dims": cfg.emb_dims,
         "in_channels": 3,
         "num_points": cfg.num_points,

@@ -16,6 +16,7 @@ from strl.errors import ConfigError
 from strl.evaluate.protocol import encoder_features, linear_protocols, module_device
 from strl.settings.common import lightning_devices, writable_folder
 from strl.train.allocator import keep_freed_memory
+from strl.train.bad_samples import SkippedSampleCounter
 from strl.train.callbacks import CurvePlot, ProbeCallback
 from strl.train.config import PretrainConfig
 from strl.train.data import eval_clouds
@@ -33,26 +34,28 @@ def run_dir(cfg: PretrainConfig) -> str:
     return os.path.join(cfg.out_dir, name)
 
 
-def resolve_resume(cfg: PretrainConfig, folder: str) -> str | None:
-    if not cfg.resume:
-        if os.path.isfile(os.path.join(folder, "checkpoints", "last.ckpt")):
-            raise ConfigError(f"run folder {folder} holds a run already: give another --name, "
-                              "or --resume last to continue it")
-        return None
-    path = os.path.join(folder, "checkpoints", "last.ckpt") if cfg.resume == "last" else cfg.resume
-    if not os.path.isfile(path):
+def resolve_run(cfg: PretrainConfig) -> tuple[str, str | None]:
+    """The run folder and the checkpoint to resume from (None: a new run).
+
+    ``cfg.resume`` is empty (a new run in :func:`run_dir`; refused where a run already is),
+    ``"last"`` (that folder's last checkpoint), a run folder (continue it, in that folder, from its
+    last checkpoint) or a checkpoint file (its state, in :func:`run_dir`).
+    """
+    if cfg.resume and os.path.isdir(cfg.resume):
+        folder = os.path.normpath(cfg.resume)
+        if cfg.name and os.path.abspath(run_dir(cfg)) != os.path.abspath(folder):
+            raise ConfigError(f"--resume {cfg.resume} continues that run folder, but --name and --out-dir name "
+                              f"{run_dir(cfg)}; give one of them")
+        path: str | None = os.path.join(folder, "checkpoints", "last.ckpt")
+    else:
+        folder = run_dir(cfg)
+        path = None if not cfg.resume else os.path.join(folder, "checkpoints", "last.ckpt") if cfg.resume == "last" else cfg.resume
+    if path is None and os.path.isfile(os.path.join(folder, "checkpoints", "last.ckpt")):
+        raise ConfigError(f"run folder {folder} holds a run already: give another --name, "
+                          f"or --resume {folder} to continue it")
+    if path is not None and not os.path.isfile(path):
         raise ConfigError(f"cannot resume: checkpoint {path} does not exist")
-    return path
-
-
-def write_settings(cfg: PretrainConfig, folder: str) -> None:
-    """``config.yaml`` in the run folder: the resolved settings and the package version. ``resume``
-    is written empty (it is an action, not a setting), so ``--config`` of this file repeats the run."""
-    from strl import __version__
-    from strl.settings import settings_yaml
-
-    with open(os.path.join(folder, "config.yaml"), "w") as f:
-        f.write(settings_yaml(cfg.replace(resume="").to_dict(), __version__))
+    return folder, path
 
 
 def uses_gpu(cfg: PretrainConfig) -> bool:
@@ -117,8 +120,7 @@ def final_evaluation(cfg: PretrainConfig, encoder: torch.nn.Module, train, test)
 def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
     """Run pre-training as configured; returns the run folder and the metrics written to ``metrics.json``."""
     start = time.perf_counter()
-    folder = run_dir(cfg)
-    resume = resolve_resume(cfg, folder)
+    folder, resume = resolve_run(cfg)
     lightning_devices(cfg.devices, uses_gpu(cfg))
     writable_folder(folder, "--out-dir/--name")
     L.seed_everything(cfg.seed, verbose=False)
@@ -138,6 +140,8 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
         probe = ProbeCallback(train, test, cfg.eval_points, cfg.probe, cfg.probe_every)
         callbacks.append(probe)
     callbacks.append(CurvePlot(os.path.join(folder, "training.png"), probe))
+    if cfg.on_bad_sample == "skip":
+        callbacks.append(SkippedSampleCounter(data.bad_samples))
     write_settings(cfg, folder)
     trainer = build_trainer(cfg, folder, callbacks)
     trainer.fit(module, datamodule=data, ckpt_path=resume)
@@ -146,6 +150,7 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
         if cfg.final_eval:
             metrics.update(final_evaluation(cfg, module.encoder, train, test))
         metrics["seconds"] = time.perf_counter() - start
+        metrics["skipped_samples"] = SkippedSampleCounter.total(trainer, data.bad_samples)
         metrics["eval_dataset"] = cfg.eval_dataset
         metrics["settings"] = cfg.to_dict()
         metrics["checkpoint"] = os.path.join(folder, "checkpoints", "last.ckpt")
