@@ -18,7 +18,7 @@ import argparse
 from strl.cli.data_check import check_clouds, check_dataset, check_sequences, run_check
 from strl.cli.data_preview import preview_pairs, preview_samples, run_preview
 from strl.cli.data_report import MAX_PRINTED_PROBLEMS, MAX_PRINTED_WARNINGS, format_report
-from strl.cli.data_source import BUILTIN, builtin_detected, detect
+from strl.cli.data_source import BUILTIN, BUILTIN_ROOMS, builtin_detected, detect
 from strl.cli.preview_panels import DISPLAY_POINTS
 from strl.formats.summary import PointStats, class_report, cloud_problem, spread
 
@@ -39,17 +39,17 @@ def _positive(text: str) -> int:
 def add_arguments(parser) -> None:
     from strl.formats.detect import FORMATS
 
-    formats = [BUILTIN, *FORMATS]
+    formats = [BUILTIN, BUILTIN_ROOMS, *FORMATS]
     sub = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = sub.add_parser("check", help="recognise a dataset, read it and report counts, ranges and problems",
                            description="Exit status: 0 usable, 1 a problem would stop training, 2 usage error.")
     preview = sub.add_parser("preview", help="draw samples or temporal pairs, raw and augmented, into a PNG")
     for p in (check, preview):
-        p.add_argument("path", help="dataset file or folder, or 'builtin'")
+        p.add_argument("path", help="dataset file or folder, or 'builtin' or 'builtin-rooms'")
         p.add_argument("--format", choices=formats, default=None, metavar="NAME",
                        help=f"skip recognition; one of: {', '.join(formats)}")
         p.add_argument("--builtin-size", choices=["small", "default"], default="small",
-                       help="size of the built-in data (pre-training uses 'default')")
+                       help="size of the built-in data or rooms (pre-training uses 'default')")
         p.add_argument("--cache-dir", default="", help="where the built-in data is cached")
     check.add_argument("--max-items", type=_positive, default=2000,
                        help="read at most this many items (clouds or frames) of each part, evenly spaced")

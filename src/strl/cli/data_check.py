@@ -95,7 +95,9 @@ def check_sequences(name: str, seqs, max_items: int, problems: list[str]) -> dic
 
 def check_dataset(detected, max_items: int) -> dict:
     """Open every part of ``detected`` and read it; the report of :func:`run_check` as a dict."""
+    from strl.cli.data_scenes import check_scenes
     from strl.formats.detect import is_sequence_set
+    from strl.formats.scenes import is_scene_set
 
     report = {"path": str(detected.path), "format": detected.format, "description": detected.description,
               "parts": {}, "problems": [], "notes": []}
@@ -104,7 +106,7 @@ def check_dataset(detected, max_items: int) -> dict:
         warnings.simplefilter("always")
         parts = _read(f"{detected.path}", detected.open, problems)
         for name, data in (parts or {}).items():
-            check = check_sequences if is_sequence_set(data) else check_clouds
+            check = check_scenes if is_scene_set(data) else check_sequences if is_sequence_set(data) else check_clouds
             report["parts"][name] = check(name, data, max_items, problems)
     if parts is not None and not parts:
         problems.append(f"{detected.path}: no parts to read")

@@ -40,6 +40,10 @@ def format_report(report: dict) -> list[str]:
 
 def _part_lines(name: str, part: dict) -> list[str]:
     """What one part (split) holds: counts, items read, points, ranges, reader counters, classes."""
+    if part["kind"] == "scenes":
+        from strl.cli.data_scenes import scene_lines
+
+        return scene_lines(name, part)
     what = "clouds" if part["kind"] == "clouds" else "frames"
     if part["kind"] == "sequences":
         fps = part["frames_per_sequence"]
