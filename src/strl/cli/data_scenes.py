@@ -65,23 +65,11 @@ def check_scenes(name: str, scenes, max_items: int, problems: list[str]) -> dict
             "mean_sizes": np.asarray(scenes.mean_sizes, dtype=np.float64).round(3).tolist()}
 
 
-def scene_lines(name: str, part: dict) -> list[str]:
-    """The lines of ``strl data check`` for one part holding scenes."""
-    out = [f"{name}: {plural(part['items'], 'scene')}"]
-    if part["scene_names"]:
-        shown = part["scene_names"][:8]
-        more = len(part["scene_names"]) - len(shown)
-        out.append(f"  scenes: {', '.join(shown)}{f', ... ({more} more)' if more > 0 else ''}")
-    spaced = " (evenly spaced)" if part["items_checked"] < part["items"] else ""
-    failed = f", {part['items_failed']} failed" if part["items_failed"] else ""
-    out.append(f"  read {part['items_checked']} of {part['items']} scenes{spaced}{failed}")
-    if part["points"]:
-        p = part["points"]
-        out.append(f"  points per scene: min {p['min']} / mean {p['mean']:.1f} / max {p['max']}")
-        out.append(f"  xyz min {_fmt_xyz(part['xyz_min'])}  max {_fmt_xyz(part['xyz_max'])}")
+def scene_lines(part: dict) -> list[str]:
+    """The lines of ``strl data check`` that only a part holding scenes has: boxes and labels."""
     b = part["boxes"]
-    out.append(f"  boxes: {b['total']} (per scene min {b['per_scene']['min']} / mean {b['per_scene']['mean']:.1f} "
-               f"/ max {b['per_scene']['max']})")
+    out = [f"  boxes: {b['total']} (per scene min {b['per_scene']['min']} / mean {b['per_scene']['mean']:.1f} "
+           f"/ max {b['per_scene']['max']})"]
     if b["total"]:
         out.append(f"  box sizes min {_fmt_xyz(b['size_min'])}  max {_fmt_xyz(b['size_max'])}; "
                    f"headings {b['heading_min']:.3f}..{b['heading_max']:.3f}")

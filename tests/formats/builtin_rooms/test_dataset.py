@@ -145,7 +145,8 @@ def test_sizes_and_the_default_cache_folder(small, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("bad", [
     {"pretrain_rooms": 0}, {"frames": 2.5}, {"val_rooms": True}, {"image_width": 4}, {"scene_density": 0.0},
-    {"object_density": 100.0}, {"point_noise": float("nan")}, {"seed": -1},
+    {"scan_hfov_deg": 170.0},
+    {"object_density": 0.0}, {"point_noise": float("nan")}, {"seed": -1},
 ])
 def test_bad_config_values_are_refused(bad):
     with pytest.raises(ConfigError, match=next(iter(bad))):

@@ -25,7 +25,7 @@ def bedroom():
 
 @pytest.fixture(scope="module")
 def scan(bedroom):
-    return scan_room(np.random.default_rng(0), bedroom, 300.0, 8, SCAN_CAMERA, SPACING, NOISE)
+    return scan_room(np.random.default_rng(0), bedroom, 8, SCAN_CAMERA, NOISE)
 
 
 def test_plane_samples_cover_floor_and_walls_evenly(bedroom):
@@ -88,10 +88,10 @@ def test_hidden_surfaces_are_missing(bedroom, scan):
 
 def test_frames_back_project_onto_the_room(bedroom):
     camera = DepthCamera(40, 30)
-    depth, poses = room_frames(np.random.default_rng(1), bedroom, 4, camera, SPACING)
+    depth, poses = room_frames(np.random.default_rng(1), bedroom, 4, camera)
     assert depth.shape == (4, 30, 40) and depth.dtype == np.uint16 and poses.shape == (4, 4, 4)
     assert ((depth > 0).mean(axis=(1, 2)) >= 0.5).all()
-    samples = object_samples(bedroom, SPACING)
+    samples = object_samples(bedroom)
     tree = cKDTree(samples.points)
     stats = dict.fromkeys(("frames_read", "pixels_read", "pixels_no_depth", "pixels_beyond_max_depth"), 0)
     for d, pose in zip(depth, poses):

@@ -23,8 +23,8 @@ CLUTTER_SHAPES = ("mug", "cup", "vase", "bottle")
 #: Mean full box sizes ``(dx, dy, dz)`` per box class, used for a class that has no box in a
 #: generated training split (measured on the ``default`` rooms, seed 0, training split).
 NOMINAL_SIZES = np.array([
-    [1.47, 2.27, 0.96], [1.19, 0.86, 0.67], [2.29, 0.94, 0.84], [0.50, 0.53, 0.93], [0.79, 0.81, 0.83],
-    [0.40, 0.40, 0.60], [1.41, 0.72, 0.87], [1.03, 0.33, 1.39], [0.80, 0.48, 0.87], [0.34, 0.35, 0.94],
+    [1.48, 2.15, 1.02], [1.25, 0.97, 0.64], [2.25, 1.11, 0.71], [0.49, 0.53, 0.91], [0.78, 0.79, 0.79],
+    [0.47, 0.45, 0.55], [1.43, 0.66, 0.85], [1.14, 0.36, 1.24], [0.80, 0.50, 0.98], [0.39, 0.34, 1.15],
 ], dtype=np.float32)
 
 

@@ -49,43 +49,41 @@ class RoomsConfig:
     pretrain_rooms, frames: pre-training rooms and depth frames per room; image_width,
         image_height: their depth images (pixels).
     train_rooms, val_rooms, test_rooms: labelled rooms per split (none of them a pre-training room).
-    scan_frames, scan_width: views (of ``scan_width`` x ``3/4 scan_width`` pixels) that decide which
-        surfaces of a labelled room were seen.
-    object_density: surface samples per square metre of every object (what the camera renders).
-    scene_density: points per square metre of seen surface in a labelled room.
+    scan_frames, scan_width, scan_hfov_deg: views (of ``scan_width`` x ``3/4 scan_width`` pixels,
+        ``scan_hfov_deg`` degrees across: wide, so that a dozen views see most of a room) that
+        decide which surfaces of a labelled room were seen.
+    object_density: surface samples per square metre of the objects of pre-training rooms (what
+        the depth camera renders).
+    scene_density: points per square metre of floor, walls and objects in a labelled room (of
+        which the scan keeps those it sees).
     depth_noise: scale of the depth sensor's noise model; point_noise: std (m) of the noise on
         labelled points.
     """
 
     seed: int = 0
-    pretrain_rooms: int = 256
+    pretrain_rooms: int = 200
     frames: int = 10
     image_width: int = 96
     image_height: int = 72
     train_rooms: int = 100
     val_rooms: int = 30
     test_rooms: int = 60
-    scan_frames: int = 20
-    scan_width: int = 48
+    scan_frames: int = 12
+    scan_width: int = 64
+    scan_hfov_deg: float = 100.0
     object_density: float = 1000.0
-    scene_density: float = 400.0
+    scene_density: float = 300.0
     depth_noise: float = 1.0
     point_noise: float = 0.005
 
     def __post_init__(self):
         check_numbers(self, "builtin_rooms", ("pretrain_rooms", "frames", "train_rooms", "val_rooms", "test_rooms",
-                                              "scan_frames", "scene_density"))
+                                              "scan_frames", "object_density", "scene_density"))
         for name in ("image_width", "image_height", "scan_width"):
             if getattr(self, name) < 8:
                 raise ConfigError(f"builtin_rooms.{name} must be at least 8 pixels, got {getattr(self, name)}")
-        if self.object_density < self.scene_density:
-            raise ConfigError(f"builtin_rooms.object_density ({self.object_density}) must be at least "
-                              f"builtin_rooms.scene_density ({self.scene_density})")
-
-    @property
-    def spacing(self) -> float:
-        """Mean distance between an object's surface samples (m)."""
-        return float(1.0 / np.sqrt(self.object_density))
+        if not 10 <= self.scan_hfov_deg <= 160:
+            raise ConfigError(f"builtin_rooms.scan_hfov_deg must be within 10..160 degrees, got {self.scan_hfov_deg}")
 
     @property
     def camera(self) -> DepthCamera:
@@ -93,7 +91,7 @@ class RoomsConfig:
 
     @property
     def scan_camera(self) -> DepthCamera:
-        return DepthCamera(self.scan_width, max(6, self.scan_width * 3 // 4))
+        return DepthCamera(self.scan_width, max(6, self.scan_width * 3 // 4), self.scan_hfov_deg)
 
     def rooms(self, split: str) -> int:
         return getattr(self, f"{split}_rooms")
@@ -106,7 +104,7 @@ class RoomsConfig:
 SIZES = {
     "default": {},
     "small": dict(pretrain_rooms=3, frames=4, image_width=64, image_height=48, train_rooms=2, val_rooms=1,
-                  test_rooms=2, scan_frames=8, scan_width=32, object_density=600.0, scene_density=200.0),
+                  test_rooms=2, scan_frames=8, scan_width=40, object_density=600.0, scene_density=200.0),
 }
 
 
@@ -130,9 +128,8 @@ def build_split(cfg: RoomsConfig, split: str) -> dict[str, np.ndarray]:
     scans, rooms, kinds = [], [], []
     for i in range(cfg.rooms(split)):
         rng = room_rng(cfg.seed, split, i)
-        room = furnish_room(rng, cfg.object_density)
-        scans.append(scan_room(rng, room, cfg.scene_density, cfg.scan_frames, cfg.scan_camera, cfg.spacing,
-                               cfg.point_noise))
+        room = furnish_room(rng, cfg.scene_density)
+        scans.append(scan_room(rng, room, cfg.scan_frames, cfg.scan_camera, cfg.point_noise))
         rooms.append([*room.half, room.wall_height])
         kinds.append(room.kind)
 
@@ -169,7 +166,7 @@ def build_arrays(cfg: RoomsConfig) -> dict[str, np.ndarray]:
     for r in range(cfg.pretrain_rooms):
         rng = room_rng(cfg.seed, "frames", r)
         room = furnish_room(rng, cfg.object_density)
-        depth[r], poses[r] = room_frames(rng, room, cfg.frames, camera, cfg.spacing, cfg.depth_noise)
+        depth[r], poses[r] = room_frames(rng, room, cfg.frames, camera, cfg.depth_noise)
         rooms[r] = [*room.half, room.wall_height]
     out = {"frame_depth": depth, "frame_poses": poses, "intrinsics": np.array(camera.intrinsics),
            "frame_rooms": rooms}

@@ -46,13 +46,19 @@ MAX_SUPPORT = 1.3  # nothing is put on furniture higher than this (m)
 
 @dataclass
 class Room:
-    """A furnished room: half sizes ``half`` ``(2,)``, wall height, type, and its objects (box
-    classes first, in box order, then the clutter)."""
+    """A furnished room: half sizes ``half`` ``(2,)``, wall height, type, its objects (box classes
+    first, then the clutter) and their sample ``density`` (points per square metre)."""
 
     half: np.ndarray
     wall_height: float
     kind: str
     objects: list[Placed] = field(default_factory=list)
+    density: float = 1000.0
+
+    @property
+    def spacing(self) -> float:
+        """Mean distance between neighbouring samples of an object's surface (m)."""
+        return float(1.0 / np.sqrt(self.density))
 
 
 class Furnisher:
@@ -248,7 +254,8 @@ def place_on_top(f: Furnisher) -> list[Placed]:
 
 
 def furnish_room(rng: np.random.Generator, density: float) -> Room:
-    """A new room of a random type, furnished (see the module docstring)."""
+    """A new room of a random type, furnished (see the module docstring), its objects sampled with
+    ``density`` points per square metre."""
     kind = str(rng.choice(list(ROOM_TYPES)))
     (low, high), groups = ROOM_TYPES[kind]
     half = rng.uniform(low, high, 2) / 2
@@ -259,4 +266,4 @@ def furnish_room(rng: np.random.Generator, density: float) -> Room:
     on_top = place_on_top(f)
     objects = f.placed + on_top
     objects = [o for o in objects if o.has_box] + [o for o in objects if not o.has_box]
-    return Room(half, float(rng.uniform(2.4, 3.0)), kind, objects)
+    return Room(half, float(rng.uniform(2.4, 3.0)), kind, objects, density)

@@ -103,7 +103,7 @@ def splat_depth(samples: ObjectSamples, pose: np.ndarray, camera) -> np.ndarray:
     c = normals[:, 0] * x0 + normals[:, 1] * y0 + normals[:, 2]
     radius2 = (RADIUS * samples.spacing) ** 2
     zbuf = np.full(h * w, np.inf)
-    for size in np.unique(n):
+    for size in np.unique(n):  # splats of one size at once: (samples, size * size) arrays
         pick = n == size
         du, dv = (g.ravel() for g in np.meshgrid(np.arange(size), np.arange(size)))
         uu, vv = u0[pick, None] + du, v0[pick, None] + dv

@@ -4,11 +4,13 @@
   walking part of a loop through the room (:func:`~.views.clear_path`); a path whose frames see
   too little (less than half the pixels valid) is redrawn.
 * :func:`scan_room`: the room's surfaces as a reconstruction from a full scan would hold them:
-  points spread evenly over floor, walls and objects (``density`` per square metre), of which only
-  those seen by at least one of ``scan_frames`` cameras on two loops (one looking out, one looking
-  in) are kept, so the floor under a bed, the wall behind a bookshelf and the inner faces of
-  furniture are missing as in ScanNet. Each point carries its semantic class and instance id;
-  instance ``k < K`` is the object of box ``k``. An object gets a box when the scan holds at least
+  points spread evenly over floor, walls and objects (the room's sample density), of which only
+  those seen by at least one of ``scan_frames`` cameras on two loops (an inner one looking out at
+  the walls, an outer one looking down and in across the room) are kept, so the floor under a bed,
+  the wall behind a bookshelf and the inner faces of furniture are missing as in ScanNet (the scan
+  cameras' depth images are drawn from these points too: sparser than the frames' samples, enough
+  for their small images). Each point carries its semantic class and instance id; instance
+  ``k < K`` is the object of box ``k``. An object gets a box when the scan holds at least
   :data:`MIN_BOX_POINTS` of its points (ScanNet's boxes come from scanned points, too); clutter
   and unseen objects have instance ids from ``K`` on and no box.
 """
@@ -25,8 +27,9 @@ from .views import DepthCamera, clear_path, look_at
 MIN_BOX_POINTS = 10  # an object of a box class gets a box when the scan holds this many of its points
 
 
-def object_samples(room: Room, spacing: float) -> ObjectSamples:
-    """All objects of ``room`` (sampled ``spacing`` metres apart) as one :class:`ObjectSamples`."""
+def object_samples(room: Room) -> ObjectSamples:
+    """All objects of ``room`` as one :class:`ObjectSamples`."""
+    spacing = room.spacing
     if not room.objects:
         return ObjectSamples(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, bool), np.zeros(0, np.int64), spacing)
     worlds = [o.world() for o in room.objects]
@@ -35,11 +38,11 @@ def object_samples(room: Room, spacing: float) -> ObjectSamples:
                          np.concatenate([o.shape.two_sided for o in room.objects]), owner, spacing)
 
 
-def room_frames(rng: np.random.Generator, room: Room, frames: int, camera: DepthCamera, spacing: float,
-                noise: float = 1.0, tries: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def room_frames(rng: np.random.Generator, room: Room, frames: int, camera: DepthCamera, noise: float = 1.0,
+                tries: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """``depth (frames, H, W)`` uint16 millimetres and ``poses (frames, 4, 4)`` camera-to-world
-    of a camera path through ``room`` whose objects are sampled ``spacing`` metres apart."""
-    samples = object_samples(room, spacing)
+    of a camera path through ``room``; ``noise`` scales the sensor noise."""
+    samples = object_samples(room)
     for _ in range(tries):
         poses = look_at(*clear_path(rng, room.half, room.objects, frames))
         depth = np.stack([sensor_depth(render_depth(room, samples, p, camera), rng, noise) for p in poses])
@@ -92,24 +95,25 @@ def seen_by(points: np.ndarray, normals: np.ndarray, two_sided: np.ndarray, dept
     return seen
 
 
-def scan_room(rng: np.random.Generator, room: Room, density: float, scan_frames: int, camera: DepthCamera,
-              spacing: float, point_noise: float) -> dict[str, np.ndarray]:
-    """The labelled scan of ``room`` (see the module docstring): ``points (N, 3)`` float32 (with
-    Gaussian noise of std ``point_noise``), ``semantic (N,)``, ``instance (N,)`` (-1 on floor and
-    walls), ``boxes (K, 7)`` float32 and ``box_classes (K,)`` (indices into the box classes)."""
-    objects = object_samples(room, spacing)
-    keep = rng.random(len(objects.points)) < density * spacing**2  # objects are sampled 1 / spacing^2 per m^2
-    obj_points, obj_normals, owner = objects.points[keep], objects.normals[keep], objects.owner[keep]
-    plane_points, plane_normals, plane_semantic = plane_samples(rng, room, density)
-    points = np.concatenate([plane_points.astype(np.float32), obj_points])
-    normals = np.concatenate([plane_normals.astype(np.float32), obj_normals])
-    two_sided = np.concatenate([np.zeros(len(plane_points), bool), objects.two_sided[keep]])
+def scan_room(rng: np.random.Generator, room: Room, scan_frames: int, camera: DepthCamera,
+              point_noise: float) -> dict[str, np.ndarray]:
+    """The labelled scan of ``room`` (see the module docstring), whose objects' samples and
+    ``room.density`` points per square metre of floor and walls are the candidate points:
+    ``points (N, 3)`` float32 (with Gaussian noise of std ``point_noise``), ``semantic (N,)``,
+    ``instance (N,)`` (-1 on floor and walls), ``boxes (K, 7)`` float32 and ``box_classes (K,)``
+    (indices into the box classes)."""
+    objects = object_samples(room)
+    plane_points, plane_normals, plane_semantic = plane_samples(rng, room, room.density)
+    points = np.concatenate([plane_points.astype(np.float32), objects.points])
+    normals = np.concatenate([plane_normals.astype(np.float32), objects.normals])
+    two_sided = np.concatenate([np.zeros(len(plane_points), bool), objects.two_sided])
     kinds = np.array([semantic_of(o.kind) for o in room.objects], dtype=np.int64)
-    semantic = np.concatenate([plane_semantic, kinds[owner]])
-    instance = np.concatenate([np.full(len(plane_points), -1), owner])
+    semantic = np.concatenate([plane_semantic, kinds[objects.owner]])
+    instance = np.concatenate([np.full(len(plane_points), -1), objects.owner])
     half = scan_frames // 2
-    paths = [clear_path(rng, room.half, room.objects, n, arc_deg=(300.0, 360.0), outward=out)
-             for n, out in ((scan_frames - half, True), (half, False)) if n > 0]
+    loops = ((scan_frames - half, True, (0.2, 0.5), (0.0, 45.0)), (half, False, (0.5, 0.8), (25.0, 60.0)))
+    paths = [clear_path(rng, room.half, room.objects, n, arc_deg=(300.0, 360.0), outward=out, radius=r, pitch_deg=p)
+             for n, out, r, p in loops if n > 0]
     seen = np.zeros(len(points), dtype=bool)
     for pose in look_at(np.concatenate([p for p, _ in paths]), np.concatenate([t for _, t in paths])):
         seen |= seen_by(points, normals, two_sided, render_depth(room, objects, pose, camera), pose, camera)

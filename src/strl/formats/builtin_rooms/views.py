@@ -6,9 +6,10 @@ z forward (ScanNet's and OpenCV's), so a pixel ``(u, v)`` at depth ``z`` is the 
 ``z * ((u - cx) / fx, (v - cy) / fy, 1)`` as :mod:`strl.sequences.depth_points` reads it.
 
 A path is what a person scanning the room does: walk part of a loop round the middle of the room
-at 1.2 to 1.6 m, the camera pitched 20 to 45 degrees down and turned either out towards the walls
-(where most furniture stands) or in across the room. Consecutive frames are 10 to 25 degrees apart
-along the loop, so neighbouring frames overlap and distant ones show other parts of the room.
+at 1.2 to 1.6 m, the camera pitched 5 to 40 degrees down (tilting along the way) and turned
+either out towards the walls (where most furniture stands) or in across the room. Consecutive
+frames are 10 to 25 degrees apart along the loop, so neighbouring frames overlap and distant ones
+show other parts of the room.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ HFOV_DEG = 58.0  # ScanNet depth camera: fx = 577.6 px for a 640 px wide image
 
 @dataclass(frozen=True)
 class DepthCamera:
-    """A pinhole depth camera with ScanNet's field of view, ``width`` x ``height`` pixels."""
+    """A pinhole depth camera of ``width`` x ``height`` pixels, ``hfov_deg`` degrees across
+    (ScanNet's by default)."""
 
     width: int
     height: int
+    hfov_deg: float = HFOV_DEG
 
     @property
     def intrinsics(self) -> tuple[float, float, float, float]:
         """``(fx, fy, cx, cy)`` in pixels."""
-        f = self.width / 2 / math.tan(math.radians(HFOV_DEG) / 2)
+        f = self.width / 2 / math.tan(math.radians(self.hfov_deg) / 2)
         return f, f, (self.width - 1) / 2, (self.height - 1) / 2
 
     @property
@@ -67,13 +70,16 @@ def inside_footprints(xy: np.ndarray, objects: list[Placed], grow: float) -> np.
 
 
 def camera_path(rng: np.random.Generator, half: np.ndarray, frames: int, arc_deg=(100.0, 220.0),
-                outward: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+                outward: bool | None = None, radius=(0.25, 0.55),
+                pitch_deg=(5.0, 40.0)) -> tuple[np.ndarray, np.ndarray]:
     """Camera ``positions`` and look-at ``targets``, both ``(frames, 3)``, along part of a loop
-    (``arc_deg`` degrees of it) round the middle of a room of half sizes ``half`` (see the module
-    docstring); ``outward`` picks the viewing direction (random when None)."""
+    (``arc_deg`` degrees of it, its radii ``radius`` times the half sizes ``half`` of the room)
+    round the middle of the room (see the module docstring); ``outward`` picks the viewing
+    direction (random when None), ``pitch_deg`` the range of the camera's downward pitch (it
+    tilts from one pitch in that range to another along the path)."""
     t = np.linspace(0.0, 1.0, frames)
     centre = rng.uniform(-0.15, 0.15, 2) * half
-    radii = rng.uniform(0.25, 0.55, 2) * half
+    radii = rng.uniform(*radius, 2) * half
     angle = rng.uniform(-np.pi, np.pi) + rng.choice([-1.0, 1.0]) * np.deg2rad(rng.uniform(*arc_deg)) * t
     radial = np.stack([np.cos(angle), np.sin(angle)], axis=1)
     xy = centre + radii * radial + rng.normal(0, 0.05, (frames, 2))
@@ -81,7 +87,8 @@ def camera_path(rng: np.random.Generator, half: np.ndarray, frames: int, arc_deg
     z = rng.uniform(1.2, 1.6) + rng.normal(0, 0.03, frames)
     outward = rng.random() < 0.5 if outward is None else outward
     yaw = angle + (0.0 if outward else np.pi) + np.deg2rad(rng.uniform(-30, 30) + rng.normal(0, 4, frames))
-    pitch = -np.deg2rad(rng.uniform(20, 45) + rng.normal(0, 3, frames))
+    start, stop = rng.uniform(*pitch_deg, 2)  # the camera tilts from one pitch to another along the path
+    pitch = -np.deg2rad(start + (stop - start) * t + rng.normal(0, 3, frames))
     direction = np.stack([np.cos(pitch) * np.cos(yaw), np.cos(pitch) * np.sin(yaw), np.sin(pitch)], axis=1)
     positions = np.column_stack([xy, z])
     return positions, positions + direction
