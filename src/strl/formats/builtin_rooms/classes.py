@@ -23,8 +23,8 @@ CLUTTER_SHAPES = ("mug", "cup", "vase", "bottle")
 #: Mean full box sizes ``(dx, dy, dz)`` per box class, used for a class that has no box in a
 #: generated training split (measured on the ``default`` rooms, seed 0, training split).
 NOMINAL_SIZES = np.array([
-    [1.48, 2.15, 1.02], [1.25, 0.97, 0.64], [2.25, 1.11, 0.71], [0.49, 0.53, 0.91], [0.78, 0.79, 0.79],
-    [0.47, 0.45, 0.55], [1.43, 0.66, 0.85], [1.14, 0.36, 1.24], [0.80, 0.50, 0.98], [0.39, 0.34, 1.15],
+    [1.47, 2.15, 1.01], [1.24, 1.03, 0.64], [2.16, 1.08, 0.73], [0.50, 0.53, 0.90], [0.77, 0.81, 0.81],
+    [0.45, 0.44, 0.59], [1.40, 0.66, 0.84], [1.17, 0.34, 1.26], [0.79, 0.50, 0.94], [0.38, 0.35, 1.15],
 ], dtype=np.float32)
 
 

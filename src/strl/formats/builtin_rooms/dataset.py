@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from strl.errors import ConfigError, DataError
 from strl.formats.base import Frame
@@ -61,7 +62,7 @@ class RoomsConfig:
     """
 
     seed: int = 0
-    pretrain_rooms: int = 200
+    pretrain_rooms: int = 150
     frames: int = 10
     image_width: int = 96
     image_height: int = 72
@@ -71,7 +72,7 @@ class RoomsConfig:
     scan_frames: int = 12
     scan_width: int = 64
     scan_hfov_deg: float = 100.0
-    object_density: float = 1000.0
+    object_density: float = 800.0
     scene_density: float = 300.0
     depth_noise: float = 1.0
     point_noise: float = 0.005
@@ -158,7 +159,13 @@ def build_arrays(cfg: RoomsConfig) -> dict[str, np.ndarray]:
     """Generate every array of the built-in rooms (no caching): ``frame_depth`` (R, F, H, W)
     uint16 millimetres, ``frame_poses`` (R, F, 4, 4) camera-to-world, ``intrinsics`` (4,)
     ``(fx, fy, cx, cy)``, ``frame_rooms`` (R, 3), the arrays of :func:`build_split` for each split,
-    ``mean_sizes`` (C, 3) float32 (training split's) and ``config``."""
+    ``mean_sizes`` (C, 3) float32 (training split's) and ``config``. BLAS runs on one thread
+    meanwhile (its products here are thin, and threads only wait for each other)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _build_arrays(cfg)
+
+
+def _build_arrays(cfg: RoomsConfig) -> dict[str, np.ndarray]:
     camera = cfg.camera
     depth = np.empty((cfg.pretrain_rooms, cfg.frames, *camera.shape), dtype=np.uint16)
     poses = np.empty((cfg.pretrain_rooms, cfg.frames, 4, 4))

@@ -30,14 +30,14 @@ TRIES = 15
 
 # room type -> (side length range in metres, [(group, min count, max count), ...])
 ROOM_TYPES = {
-    "bedroom": ((3.0, 5.5), [("bed", 1, 1), ("cabinet", 0, 2), ("desk", 0, 1), ("bookshelf", 0, 1),
-                             ("armchair", 0, 1), ("floor_lamp", 0, 1)]),
-    "living": ((3.5, 7.0), [("lounge", 1, 1), ("sofa", 0, 1), ("bookshelf", 0, 2), ("cabinet", 0, 2),
-                            ("stool", 0, 1), ("floor_lamp", 0, 1)]),
-    "office": ((3.5, 7.0), [("desk", 1, 3), ("bookshelf", 1, 2), ("cabinet", 0, 2), ("dining", 0, 1),
-                            ("floor_lamp", 0, 1)]),
-    "dining": ((3.5, 6.0), [("dining", 1, 1), ("cabinet", 1, 3), ("bookshelf", 0, 1), ("stool", 0, 2),
-                            ("armchair", 0, 1), ("floor_lamp", 0, 1)]),
+    "bedroom": ((3.0, 5.5), [("bed", 1, 2), ("cabinet", 1, 3), ("desk", 0, 1), ("bookshelf", 0, 2),
+                             ("armchair", 0, 1), ("chair", 0, 1), ("floor_lamp", 0, 1)]),
+    "living": ((3.5, 7.0), [("lounge", 1, 1), ("sofa", 0, 1), ("bookshelf", 1, 2), ("cabinet", 1, 3),
+                            ("armchair", 0, 2), ("stool", 0, 2), ("desk", 0, 1), ("floor_lamp", 0, 2)]),
+    "office": ((3.5, 7.0), [("desk", 2, 4), ("bookshelf", 1, 3), ("cabinet", 1, 3), ("dining", 0, 1),
+                            ("chair", 0, 2), ("floor_lamp", 0, 1)]),
+    "dining": ((3.5, 6.0), [("dining", 1, 2), ("cabinet", 1, 4), ("bookshelf", 0, 2), ("stool", 0, 3),
+                            ("armchair", 0, 1), ("sofa", 0, 1), ("floor_lamp", 0, 1)]),
 }
 # support kind -> expected number of things put on it
 ON_TOP = {"table": 1.5, "desk": 1.5, "cabinet": 0.8, "bookshelf": 0.5}
@@ -231,7 +231,7 @@ def place_group(f: Furnisher, group: str) -> None:
             f.at_wall(shape)
     elif group in ("bookshelf", "cabinet", "sofa"):
         f.at_wall(f.shape(group))
-    else:  # stool, armchair
+    else:  # stool, armchair, chair
         f.free(f.shape(group), aligned=0.3)
 
 

@@ -23,6 +23,8 @@ import numpy as np
 
 from strl.sequences.depth_points import pixel_rays
 
+from .shapes import rotated
+
 NEAR, MIN_DEPTH, MAX_DEPTH = 0.05, 0.3, 8.0
 RADIUS, MAX_SPLAT = 1.5, 12  # splat radius in sample spacings; largest splat side in pixels
 
@@ -31,7 +33,7 @@ def room_depth(half: np.ndarray, wall_height: float, pose: np.ndarray, rays: np.
     """Depth ``(H, W)`` of floor and walls of the room ``|x| <= half[0]``, ``|y| <= half[1]``, ``0 <= z``
     from the camera ``pose`` (4x4, inside the room below the wall tops); ``rays`` ``(H, W, 3)`` are the
     pixels' camera rays with z = 1. ``inf`` where the ray leaves over the walls."""
-    d = rays @ pose[:3, :3].T
+    d = rotated(rays, pose[:3, :3])
     o = pose[:3, 3]
     bounds = np.concatenate([half, [0.0]])
     tops = np.concatenate([half, [wall_height]])
@@ -63,7 +65,7 @@ class ObjectSamples:
         """Indices of the samples of the objects whose bounding sphere meets the view of ``camera`` at ``pose``."""
         fx, fy, cx, cy = camera.intrinsics
         h, w = camera.shape
-        c = (self.centers - pose[:3, 3]) @ pose[:3, :3]  # camera frame
+        c = rotated(self.centers - pose[:3, 3], pose[:3, :3].T)  # camera frame
         x_edge, y_edge = max(cx, w - 1 - cx) / fx, max(cy, h - 1 - cy) / fy
         # distance of the centre outside each side plane of the frustum (planes through the camera)
         out_x = (np.abs(c[:, 0]) - x_edge * c[:, 2]) / np.hypot(1.0, x_edge)
@@ -86,9 +88,9 @@ def splat_depth(samples: ObjectSamples, pose: np.ndarray, camera) -> np.ndarray:
     rot = pose[:3, :3].astype(np.float32)
     rel = samples.points[index] - pose[:3, 3].astype(np.float32)
     normals = samples.normals[index]
-    z = rel @ rot[:, 2]
+    z = np.einsum("ij,j->i", rel, rot[:, 2])
     keep = (z > NEAR) & (samples.two_sided[index] | (np.einsum("ij,ij->i", normals, rel) < 0))
-    cam, normals, z = rel[keep] @ rot, normals[keep] @ rot, z[keep]
+    cam, normals, z = rotated(rel[keep], rot.T), rotated(normals[keep], rot.T), z[keep]
     u, v = fx * cam[:, 0] / z + cx, fy * cam[:, 1] / z + cy
     n = np.clip(np.ceil(2 * RADIUS * samples.spacing * fx / z), 1, MAX_SPLAT).astype(np.int64)  # splat side, pixels
     u0 = np.floor(u - (n - 1) / 2 + 0.5).astype(np.int64)  # first column and row of each splat

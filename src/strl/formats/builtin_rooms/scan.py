@@ -22,6 +22,7 @@ import numpy as np
 from .classes import BOX_CLASSES, FLOOR, WALL, semantic_of
 from .furnish import Room
 from .render import NEAR, ObjectSamples, render_depth, sensor_depth
+from .shapes import rotated
 from .views import DepthCamera, clear_path, look_at
 
 MIN_BOX_POINTS = 10  # an object of a box class gets a box when the scan holds this many of its points
@@ -80,7 +81,7 @@ def seen_by(points: np.ndarray, normals: np.ndarray, two_sided: np.ndarray, dept
     fx, fy, cx, cy = camera.intrinsics
     h, w = camera.shape
     rel = points - pose[:3, 3].astype(points.dtype)
-    cam = rel @ pose[:3, :3].astype(points.dtype)
+    cam = rotated(rel, pose[:3, :3].T)
     x, y, z = cam.T
     # in front of the camera and in the image: -0.5 <= fx x / z + cx < w - 0.5, likewise for y
     inside = (z > NEAR) & (fx * x >= (-0.5 - cx) * z) & (fx * x < (w - 0.5 - cx) * z)

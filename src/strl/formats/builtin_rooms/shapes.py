@@ -22,6 +22,13 @@ from .classes import BOX_CLASSES, SHAPES
 Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
 
+def rotated(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``points @ matrix.T`` for ``(..., 3)`` points and a ``(3, 3)`` matrix, in the points' dtype.
+    (:func:`~.dataset.build_arrays` keeps BLAS on one thread: a threaded BLAS stalls on a busy
+    machine for such thin products.)"""
+    return points @ np.asarray(matrix, dtype=points.dtype).T
+
+
 @dataclass
 class Shape:
     """A sampled object. points, normals ``(M, 3)`` float64 and two_sided ``(M,)`` bool, in the
@@ -49,7 +56,7 @@ def sample_shape(rng: np.random.Generator, kind: str, density: float) -> Shape:
     parts = SHAPES[kind](rng)
     n = max(256, int(round(density * sum(p.area for p in parts))))
     points, normals, two_sided = sample_parts(parts, n, rng)
-    points, normals = points @ Y_UP_TO_Z_UP.T, normals @ Y_UP_TO_Z_UP.T
+    points, normals = rotated(points, Y_UP_TO_Z_UP), rotated(normals, Y_UP_TO_Z_UP)
     points[:, 2] -= points[:, 2].min()
     return Shape(kind, points, normals, two_sided, points.min(axis=0), points.max(axis=0))
 
@@ -109,7 +116,7 @@ class Placed:
         """The sample's ``points`` and ``normals`` ``(M, 3)`` in the room frame."""
         r = np.eye(3)
         r[:2, :2] = rot_z(self.heading)
-        return self.shape.points @ r.T + self.offset, self.shape.normals @ r.T
+        return rotated(self.shape.points, r) + self.offset, rotated(self.shape.normals, r)
 
 
 def rectangles_overlap(box: np.ndarray, others: np.ndarray, margin: float = 0.0) -> np.ndarray:
