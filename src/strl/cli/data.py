@@ -18,7 +18,7 @@ import argparse
 
 from strl.cli.data_check import run_check
 from strl.cli.data_preview import run_preview
-from strl.cli.data_source import BUILTIN
+from strl.cli.data_source import BUILTIN, BUILTIN_ROOMS
 
 
 def _positive(text: str) -> int:
@@ -31,17 +31,17 @@ def _positive(text: str) -> int:
 def add_arguments(parser) -> None:
     from strl.formats.known_formats import FORMATS
 
-    formats = [BUILTIN, *FORMATS]
+    formats = [BUILTIN, BUILTIN_ROOMS, *FORMATS]
     sub = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = sub.add_parser("check", help="recognise a dataset, read it and report counts, ranges and problems",
                            description="Exit status: 0 usable, 1 a problem would stop training, 2 usage error.")
     preview = sub.add_parser("preview", help="draw samples or temporal pairs, raw and augmented, into a PNG")
     for p in (check, preview):
-        p.add_argument("path", help="dataset file or folder, or 'builtin'")
+        p.add_argument("path", help="dataset file or folder, or 'builtin' or 'builtin-rooms'")
         p.add_argument("--format", choices=formats, default=None, metavar="NAME",
                        help=f"skip recognition; one of: {', '.join(formats)} (default: recognised from the layout)")
         p.add_argument("--builtin-size", choices=["small", "default"], default="small",
-                       help="size of the built-in data; pre-training uses 'default' (default: small)")
+                       help="size of the built-in data or rooms; pre-training uses 'default' (default: small)")
         p.add_argument("--cache-dir", default="",
                        help="where the built-in data is cached (default: $STRL_CACHE_DIR or ~/.cache/strl)")
         p.add_argument("--depth-scale", type=float, default=None, metavar="UNITS",

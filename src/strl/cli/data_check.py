@@ -99,7 +99,9 @@ def check_sequences(name: str, seqs, max_items: int | None, problems: list[str])
 def check_dataset(detected, max_items: int | None) -> dict:
     """Open every part of ``detected`` and read up to ``max_items`` items of each (None: all); the
     report of :func:`run_check` as a dict, with ``items`` and ``items_read`` over all parts."""
+    from strl.cli.data_scenes import check_scenes
     from strl.formats.detect import is_sequence_set
+    from strl.formats.scenes import is_scene_set
 
     report = {"path": str(detected.path), "format": detected.format, "description": detected.description,
               "parts": {}, "problems": [], "notes": []}
@@ -108,7 +110,7 @@ def check_dataset(detected, max_items: int | None) -> dict:
         warnings.simplefilter("always")
         parts = _read(f"{detected.path}", detected.open, problems)
         for name, data in (parts or {}).items():
-            check = check_sequences if is_sequence_set(data) else check_clouds
+            check = check_scenes if is_scene_set(data) else check_sequences if is_sequence_set(data) else check_clouds
             report["parts"][name] = check(name, data, max_items, problems)
             if hasattr(data, "file_report"):  # format-specific counts and problems (e.g. KITTI object labels)
                 report["parts"][name]["files"] = data.file_report(problems)

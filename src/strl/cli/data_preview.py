@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from strl.cli.data_report import plural
+from strl.cli.data_scenes import preview_scenes, scene_part
 from strl.cli.data_source import detect
 from strl.cli.item_names import class_suffix, item_name, sequence_name
 from strl.cli.preview_panels import point_count, scatter, thin
@@ -152,15 +153,19 @@ def _preview(args) -> tuple[str, Path]:
 
     detected = detect(args)
     parts = detected.open()
-    pair = args.pair if args.pair is not None else any(is_sequence_set(d) for d in parts.values())
-    part, data = _pick_part(parts, pair, args.part)
+    part = scene_part(parts, args)
+    if part is not None:  # labelled scenes: drawn from above with their boxes
+        data, make = parts[part], preview_scenes
+    else:
+        pair = args.pair if args.pair is not None else any(is_sequence_set(d) for d in parts.values())
+        part, data = _pick_part(parts, pair, args.part)
+        make = preview_pairs if pair else preview_samples
     cfg = AugmentConfig(num_points=args.num_points, pipeline=detected.pipeline)
     frame_points = args.num_points * (2 if detected.pipeline == "scene" else 1)
 
     def fig_factory(width, height):
         return Figure(figsize=(width, height), dpi=100)
 
-    make = preview_pairs if pair else preview_samples
     fig, what = make(fig_factory, detected, part, data, args, cfg, frame_points)
     up = {"y": "y up", "-y": "y down", "z": "z up"}[detected.up]
     fig.suptitle(f"{detected.description}\n{what}; drawn {up}", fontsize=9)

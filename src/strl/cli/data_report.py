@@ -42,17 +42,24 @@ def format_report(report: dict) -> list[str]:
     return out + _warning_lines(report["warnings"]) + _problem_lines(report["problems"], sampled)
 
 
+def _names_line(label: str, names: list[str]) -> list[str]:
+    """``["  <label>: a, b, ... (n more)"]`` for the first 8 names; ``[]`` without names."""
+    if not names:
+        return []
+    more = len(names) - 8
+    return [f"  {label}: {', '.join(names[:8])}{f', ... ({more} more)' if more > 0 else ''}"]
+
+
 def _part_lines(name: str, part: dict) -> list[str]:
     """What one part (split) holds: counts, items read, points, ranges, reader counters, classes."""
-    what = "clouds" if part["kind"] == "clouds" else "frames"
+    what = {"clouds": "clouds", "sequences": "frames", "scenes": "scenes"}[part["kind"]]
     if part["kind"] == "sequences":
         fps = part["frames_per_sequence"]
         out = [f"{name}: {plural(part['sequences'], 'sequence')}, {plural(part['frames'], 'frame')} "
                f"(per sequence min {fps['min']} / mean {fps['mean']:.1f} / max {fps['max']})"]
-        if part["sequence_names"]:
-            shown = part["sequence_names"][:8]
-            more = len(part["sequence_names"]) - len(shown)
-            out.append(f"  sequences: {', '.join(shown)}{f', ... ({more} more)' if more > 0 else ''}")
+        out += _names_line("sequences", part["sequence_names"])
+    elif part["kind"] == "scenes":
+        out = [f"{name}: {plural(part['items'], 'scene')}"] + _names_line("scenes", part["scene_names"])
     else:
         out = [f"{name}: {plural(part['items'], 'cloud')}"]
     checked = part["items_checked"]
@@ -63,6 +70,10 @@ def _part_lines(name: str, part: dict) -> list[str]:
         p = part["points"]
         out.append(f"  points per {what[:-1]}: min {p['min']} / mean {p['mean']:.1f} / max {p['max']}")
         out.append(f"  xyz min {_fmt_xyz(part['xyz_min'])}  max {_fmt_xyz(part['xyz_max'])}")
+    if part["kind"] == "scenes":
+        from strl.cli.data_scenes import scene_lines
+
+        return out + scene_lines(part)
     if part.get("origin_min"):
         out.append(f"  sensor origins min {_fmt_xyz(part['origin_min'])}  max {_fmt_xyz(part['origin_max'])}")
     if part.get("depth_range_m"):

@@ -1,4 +1,4 @@
-"""What the PATH of ``strl data check`` / ``strl data preview`` names: the built-in data or a dataset."""
+"""What the PATH of ``strl data check`` / ``strl data preview`` names: the built-in data or rooms, or a dataset."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 BUILTIN = "builtin"
+BUILTIN_ROOMS = "builtin-rooms"
 
 
 def builtin_detected(size: str, cache_dir: str, seed: int = 0):
@@ -22,8 +23,23 @@ def builtin_detected(size: str, cache_dir: str, seed: int = 0):
                     Path(BUILTIN), pipeline="object", up="y")
 
 
+def builtin_rooms_detected(size: str, cache_dir: str, seed: int = 0):
+    """The built-in rooms as a :class:`~strl.formats.detect.Detected`: pre-training frames and three labelled splits."""
+    from strl.formats.detect import Detected
+
+    def open_rooms() -> dict:
+        from strl.train.data import builtin_rooms_data
+
+        data = builtin_rooms_data(seed=seed, cache_dir=cache_dir, size=size)
+        return {"frames": data.frames(), **{split: data.scenes(split) for split in ("train", "val", "test")}}
+
+    return Detected(BUILTIN_ROOMS, f"strl's built-in generated rooms (size {size!r}, seed {seed})", open_rooms,
+                    Path(BUILTIN_ROOMS), pipeline="scene", up="z")
+
+
 def detect(args):
-    """What ``args.path`` holds: the built-in data for ``builtin`` (unless such a file exists), else identify().
+    """What ``args.path`` holds: the built-in data for ``builtin``, the built-in rooms for ``builtin-rooms``
+    (unless such a file exists), else identify().
 
     RGB-D frames are read at ``args.depth_scale`` depth units per metre when it is given.
     """
@@ -32,6 +48,9 @@ def detect(args):
 
     if args.format == BUILTIN or (args.format is None and args.path == BUILTIN and not Path(BUILTIN).exists()):
         return builtin_detected(args.builtin_size, args.cache_dir)
+    if args.format == BUILTIN_ROOMS or (args.format is None and args.path == BUILTIN_ROOMS
+                                        and not Path(BUILTIN_ROOMS).exists()):
+        return builtin_rooms_detected(args.builtin_size, args.cache_dir)
     detected = identify(args.path, args.format)
     if detected.format == "rgbd" and args.depth_scale is not None:
         scale = args.depth_scale

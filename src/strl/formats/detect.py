@@ -15,6 +15,8 @@ one of them one level down, e.g. the parent of ``h5_files`` or of ``scannet_fram
 * ``shapenetpart_h5``: ``*.h5`` with ``data``, ``label`` and ``pid``
 * ``s3dis``: ``indoor3d_sem_seg_hdf5_data``, i.e. ``ply_data_all_*.h5`` and ``room_filelist.txt``
 * ``scannet_pickle``: ``scannet_{train,test}.pickle`` (whole scenes)
+* ``scannet_detection``: VoteNet's ``scannet_train_detection_data/*_vert.npy`` (or its parent with ``meta_data/``)
+* ``sunrgbd_votes``: VoteNet's ``sunrgbd_pc_bbox_votes_50k_*/<id>_pc.npz`` (or their parent)
 * ``rgbd``: a scene folder with ``depth/`` and ``pose/``, or a folder of such scenes
 * ``kitti_object``: ``training/{velodyne,calib}/`` (+ ``ImageSets/``), or the ``training`` folder
 * ``kitti_raw``: ``<date>/<date>_drive_<NNNN>_sync/velodyne_points/data/`` (or a date or drive folder)

@@ -41,6 +41,12 @@ FORMATS: dict[str, FormatSpec] = {
                         probes.probe_s3dis, openers.open_s3dis, up="z"),
     "scannet_pickle": FormatSpec("ScanNet whole scenes (pickle)", "scannet_{train,test}.pickle",
                                  probes.probe_scannet_pickle, openers.open_scannet_pickle, up="z"),
+    "scannet_detection": FormatSpec(
+        "ScanNet scenes as VoteNet prepares them", "scannet_train_detection_data/*_vert.npy (+ meta_data/)",
+        probes.probe_scannet_detection, openers.open_scannet_detection, pipeline="scene", up="z"),
+    "sunrgbd_votes": FormatSpec(
+        "SUN RGB-D as VoteNet prepares it", "sunrgbd_pc_bbox_votes_50k_*/<id>_pc.npz, _bbox.npy, _votes.npz",
+        probes.probe_sunrgbd_votes, openers.open_sunrgbd_votes, pipeline="scene", up="z"),
     "rgbd": FormatSpec("RGB-D frames (ScanNet layout)", "depth/ + pose/ in the folder or in its sub-folders",
                        probes.probe_rgbd, openers.open_rgbd, pipeline="scene", up="z"),
     "kitti_object": FormatSpec("KITTI object detection (LiDAR, labels, calibration)",

@@ -94,6 +94,28 @@ def open_scannet_pickle(p: Path) -> dict:
                        lambda s: ScanNetScenes(p / f"scannet_{s}.pickle"), p)
 
 
+def open_scannet_detection(p: Path) -> dict:
+    """The train and val lists of VoteNet's ``meta_data`` that are there, else every scene as ``all``."""
+    from strl.formats.scannet_detection import ScanNetDetection, data_folder, has_split_file
+
+    data = data_folder(p)
+    splits = [s for s in ("train", "val") if has_split_file(data, s)]
+    return {s: ScanNetDetection(p, s) for s in splits} if splits else {"all": ScanNetDetection(p, "all")}
+
+
+def open_sunrgbd_votes(p: Path) -> dict:
+    """One part per ``sunrgbd_pc_bbox_votes_50k_<version>_<split>`` folder (or the folder itself)."""
+    from strl.formats.sunrgbd import SPLITS, VERSIONS, SunRGBDVotes, split_folder_name
+
+    if any(p.glob("*_pc.npz")):
+        found = [(s, v) for v in VERSIONS for s in SPLITS if p.name == split_folder_name(s, v)] or [("train", "v1")]
+        return {p.name: SunRGBDVotes(p, *found[0])}
+    folders = [(s, v) for v in VERSIONS for s in SPLITS if (p / split_folder_name(s, v)).is_dir()]
+    if not folders:
+        raise DataError(p, "no sunrgbd_pc_bbox_votes_50k_<version>_<split> folders")
+    return {f"{s} ({v})": SunRGBDVotes(p, s, v) for s, v in folders}
+
+
 def open_rgbd(p: Path, depth_scale: float = 1000.0) -> dict:
     from strl.sequences.rgbd import RGBDSequences
 

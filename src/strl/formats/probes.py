@@ -77,6 +77,23 @@ def probe_scannet_pickle(p: Path) -> Path | None:
     return p if any((p / f"scannet_{s}.pickle").is_file() for s in ("train", "test")) else None
 
 
+def probe_scannet_detection(p: Path) -> Path | None:
+    """VoteNet's prepared ScanNet: a folder of ``*_vert.npy`` or one holding ``scannet_train_detection_data``."""
+    if p.is_dir() and ((p / "scannet_train_detection_data").is_dir() or any(p.glob("*_vert.npy"))):
+        return p
+    return None
+
+
+def probe_sunrgbd_votes(p: Path) -> Path | None:
+    """VoteNet's prepared SUN RGB-D: a folder of ``*_pc.npz`` + ``*_bbox.npy``, or one holding
+    ``sunrgbd_pc_bbox_votes_50k_*`` folders."""
+    if not p.is_dir():
+        return None
+    if any(p.glob("*_pc.npz")) and any(p.glob("*_bbox.npy")):
+        return p
+    return p if any(c.is_dir() for c in p.glob("sunrgbd_pc_bbox_votes_50k_*")) else None
+
+
 def probe_rgbd(p: Path) -> Path | None:
     if p.is_dir() and (has_frames(p) or any(has_frames(c) for c in children(p) if c.is_dir())):
         return p

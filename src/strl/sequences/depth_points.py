@@ -32,7 +32,13 @@ class DepthBackProjection:
         """The valid pixels of the depth PNG at ``path`` as camera points, or ``None`` if there are none.
 
         ``intrinsics_file`` is named in the error when the intrinsics do not fit the image size."""
-        full = read_depth(path)
+        return self.points_from_depth(read_depth(path), intrinsics, path, intrinsics_file)
+
+    def points_from_depth(self, full: np.ndarray, intrinsics: tuple[float, float, float, float],
+                          path: Path | None = None, intrinsics_file: Path | None = None) -> np.ndarray | None:
+        """The valid pixels of an ``(H, W)`` depth image (``depth_scale`` units, 0 = none) as camera
+        points ``(N, 3)`` float64, or ``None`` if there are none. With the image's ``path``, intrinsics
+        that cannot belong to its size are refused (naming ``intrinsics_file``)."""
         depth = full[:: self.pixel_stride, :: self.pixel_stride]
         z = depth.astype(np.float64) / self.depth_scale
         valid = depth > 0
@@ -53,14 +59,24 @@ class DepthBackProjection:
         zv = z[valid]
         return np.stack([xf[valid] * zv, yf[valid] * zv, zv], axis=1)
 
-    def _ray_factors(self, intrinsics: tuple, shape: tuple[int, int], path: Path,
+    def _ray_factors(self, intrinsics: tuple, shape: tuple[int, int], path: Path | None,
                      intrinsics_file: Path | None) -> tuple[np.ndarray, np.ndarray]:
         """``(u - cx) / fx`` and ``(v - cy) / fy`` on the strided pixel grid, cached per intrinsics and size."""
         cache_key = (intrinsics, shape[0], shape[1])
         if cache_key not in self._rays:
-            check_intrinsics_fit(intrinsics, shape, path, intrinsics_file)
-            fx, fy, cx, cy = intrinsics
-            u = np.arange(0, shape[1], self.pixel_stride, dtype=np.float64)
-            v = np.arange(0, shape[0], self.pixel_stride, dtype=np.float64)
-            self._rays[cache_key] = tuple(np.meshgrid((u - cx) / fx, (v - cy) / fy))
+            if path is not None:
+                check_intrinsics_fit(intrinsics, shape, path, intrinsics_file)
+            self._rays[cache_key] = pixel_rays(intrinsics, shape, self.pixel_stride)
         return self._rays[cache_key]
+
+
+def pixel_rays(intrinsics: tuple[float, float, float, float], shape: tuple[int, int],
+               stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``(u - cx) / fx`` and ``(v - cy) / fy`` on every ``stride``-th column ``u`` and row ``v`` of an
+    image of ``shape`` ``(H, W)``: the camera ray of a pixel is ``(xf, yf, 1)``, so a point at
+    depth ``z`` is ``z * (xf, yf, 1)``. Two ``(ceil(H / stride), ceil(W / stride))`` float64 arrays."""
+    fx, fy, cx, cy = intrinsics
+    u = np.arange(0, shape[1], stride, dtype=np.float64)
+    v = np.arange(0, shape[0], stride, dtype=np.float64)
+    xf, yf = np.meshgrid((u - cx) / fx, (v - cy) / fy)
+    return xf, yf

@@ -14,6 +14,7 @@ from strl.registry import Registry
 
 PRETRAIN_SOURCES: Registry = Registry("pre-training dataset")
 EVAL_SOURCES: Registry = Registry("evaluation dataset")
+SCENE_SOURCES: Registry = Registry("labelled scene dataset")
 
 
 def _need_root(root: str, what: str) -> str:
@@ -42,6 +43,20 @@ def builtin_data(seed: int = 0, cache_dir: str = "", size: str = "default"):
 @PRETRAIN_SOURCES.register("builtin")
 def _builtin_sequences(cfg) -> SequenceSet:
     return builtin_data(cfg.builtin_seed, cfg.cache_dir, cfg.builtin_size).sequences()
+
+
+def builtin_rooms_data(seed: int = 0, cache_dir: str = "", size: str = "default"):
+    """The package's own furnished rooms (generated once, then cached); ``size`` names
+    :data:`strl.formats.builtin_rooms.SIZES`."""
+    from strl.formats.builtin_rooms import load_rooms
+
+    return load_rooms(size, seed, cache_dir)
+
+
+@PRETRAIN_SOURCES.register("builtin-rooms")
+def _builtin_rooms_frames(cfg) -> SequenceSet:
+    """Depth frames of a camera walking through the built-in rooms (use the ``scene`` pipeline, up axis z)."""
+    return builtin_rooms_data(cfg.builtin_seed, cfg.cache_dir, cfg.builtin_size).frames(seed=cfg.seed)
 
 
 @PRETRAIN_SOURCES.register("shapenet")
@@ -146,3 +161,29 @@ def eval_clouds(name: str, root: str, split: str, num_points: int, cache_dir: st
     if getattr(clouds, "labels", None) is None:
         raise DataError(root or name, "evaluation data carries no class labels")
     return clouds
+
+
+@SCENE_SOURCES.register("builtin-rooms")
+def _builtin_rooms_scenes(root: str, split: str, cache_dir: str = "", seed: int = 0, size: str = "default"):
+    return builtin_rooms_data(seed, cache_dir, size).scenes(split)
+
+
+@SCENE_SOURCES.register("scannet")
+def _scannet_scenes(root: str, split: str, cache_dir: str = "", seed: int = 0, size: str = "default"):
+    from strl.formats.scannet_detection import ScanNetDetection
+
+    return ScanNetDetection(_need_root(root, "scannet"), split)
+
+
+@SCENE_SOURCES.register("sunrgbd")
+def _sunrgbd_scenes(root: str, split: str, cache_dir: str = "", seed: int = 0, size: str = "default"):
+    from strl.formats.sunrgbd import SunRGBDVotes
+
+    return SunRGBDVotes(_need_root(root, "sunrgbd"), split)
+
+
+def scene_set(name: str, root: str, split: str, cache_dir: str = "", seed: int = 0, size: str = "default"):
+    """The labelled scenes (a :class:`~strl.formats.scenes.SceneSet`) of ``split`` of a scene
+    dataset: ``builtin-rooms`` (train / val / test; ``size`` and ``seed`` pick the rooms),
+    ``scannet`` (VoteNet's prepared data, train / val) or ``sunrgbd`` (train / val)."""
+    return SCENE_SOURCES[name](root, split, cache_dir=cache_dir, seed=seed, size=size)

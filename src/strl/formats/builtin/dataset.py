@@ -20,6 +20,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -33,6 +34,33 @@ from .objects import object_rng, random_object, unit_ball
 GENERATOR_VERSION = 1  # bump whenever a change to the generator changes its output (it names the cache)
 SPLITS = ("train", "test")
 log = logging.getLogger(__name__)
+
+
+def check_numbers(cfg, prefix: str, at_least_one: tuple[str, ...] = ()) -> None:
+    """ConfigError unless every ``int`` / ``float`` field of the dataclass ``cfg`` holds a finite
+    number >= 0 of its type, and the fields ``at_least_one`` are >= 1; messages name ``prefix.field``."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.type == "int" and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            raise ConfigError(f"{prefix}.{f.name} must be an integer, got {value!r}")
+        if f.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
+            raise ConfigError(f"{prefix}.{f.name} must be a number, got {value!r}")
+        if f.type in ("int", "float") and (not np.isfinite(value) or value < 0):
+            raise ConfigError(f"{prefix}.{f.name} must be a finite number >= 0, got {value!r}")
+    for name in at_least_one:
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{prefix}.{name} must be at least 1, got {getattr(cfg, name)}")
+
+
+def config_text(cfg) -> str:
+    """The dataclass ``cfg`` as canonical JSON (what a cache file records and is checked against)."""
+    return json.dumps(dataclasses.asdict(cfg), sort_keys=True)
+
+
+def config_fingerprint(cfg, version: int) -> str:
+    """A short hash of every field of ``cfg`` and the generator ``version``: the cache key."""
+    text = json.dumps({"version": version, **dataclasses.asdict(cfg)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -63,18 +91,8 @@ class BuiltinConfig:
     stretch: float = 0.25
 
     def __post_init__(self):
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.type == "int" and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
-                raise ConfigError(f"builtin.{f.name} must be an integer, got {value!r}")
-            if f.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
-                raise ConfigError(f"builtin.{f.name} must be a number, got {value!r}")
-            if not np.isfinite(value) or value < 0:
-                raise ConfigError(f"builtin.{f.name} must be a finite number >= 0, got {value!r}")
-        for name in ("num_classes", "sequences_per_class", "frames", "points_per_frame", "eval_train_per_class",
-                     "eval_test_per_class", "eval_points"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"builtin.{name} must be at least 1, got {getattr(self, name)}")
+        check_numbers(self, "builtin", ("num_classes", "sequences_per_class", "frames", "points_per_frame",
+                                        "eval_train_per_class", "eval_test_per_class", "eval_points"))
         if self.num_classes > len(CLASS_NAMES):
             raise ConfigError(f"builtin.num_classes is {self.num_classes}, but there are only {len(CLASS_NAMES)} "
                               f"built-in classes: {', '.join(CLASS_NAMES)}")
@@ -88,8 +106,7 @@ class BuiltinConfig:
 
     def fingerprint(self) -> str:
         """A short hash of every field and the generator version: the cache key."""
-        text = json.dumps({"version": GENERATOR_VERSION, **dataclasses.asdict(self)}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        return config_fingerprint(self, GENERATOR_VERSION)
 
     def cache_name(self) -> str:
         return f"builtin-{GENERATOR_VERSION}-{self.seed}-{self.fingerprint()}.npz"
@@ -124,7 +141,7 @@ def build_arrays(cfg: BuiltinConfig) -> dict[str, np.ndarray]:
         out[f"{split}_points"] = clouds
         out[f"{split}_labels"] = np.repeat(np.arange(cfg.num_classes, dtype=np.int64), n)
     out["class_names"] = np.array(cfg.class_names)
-    out["config"] = np.array(json.dumps(dataclasses.asdict(cfg), sort_keys=True))
+    out["config"] = np.array(config_text(cfg))
     return out
 
 
@@ -145,23 +162,49 @@ def default_cache_dir() -> Path:
     return Path(base) / "strl"
 
 
-def load_cached(path: Path, cfg: BuiltinConfig) -> dict[str, np.ndarray] | None:
-    """The arrays in ``path`` if it is a complete cache of ``cfg``; ``None`` otherwise."""
+def read_cache(path: Path, keys, cfg, valid: Callable[[dict], bool]) -> dict[str, np.ndarray] | None:
+    """The arrays ``keys`` (and ``config``) of the cache file ``path`` if it was written for the
+    config dataclass ``cfg`` and ``valid(arrays)`` holds; ``None`` (logged) otherwise."""
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in expected_shapes(cfg)}
+            arrays = {k: npz[k] for k in (*keys, "config")}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         log.warning("ignoring unreadable built-in dataset cache %s (%s)", path, exc)
         return None
-    same = str(arrays["config"]) == json.dumps(dataclasses.asdict(cfg), sort_keys=True)
-    shapes = all(arrays[k].shape == s for k, s in expected_shapes(cfg).items())
-    finite = all(np.isfinite(arrays[k]).all() for k in ("sequence_points", "train_points", "test_points"))
-    if not (same and shapes and finite):
+    if str(arrays["config"]) != config_text(cfg) or not valid(arrays):
         log.warning("ignoring built-in dataset cache %s: it does not match the configuration", path)
         return None
     return arrays
+
+
+def load_or_build(path: Path, load: Callable[[], dict | None], build: Callable[[], dict], what: str):
+    """``(arrays, from_cache)``: ``load()``, else ``build()`` saved to ``path`` (a warning, not an
+    error, when it cannot be written). The arrays are made read-only."""
+    arrays = load()
+    from_cache = arrays is not None
+    if arrays is None:
+        log.info("generating %s into %s", what, path)
+        arrays = build()
+        try:
+            save_atomic(path, arrays)
+        except OSError as exc:
+            warnings.warn(f"{path}: cannot cache {what} ({exc}); using it from memory", stacklevel=3)
+    for a in arrays.values():
+        a.flags.writeable = False
+    return arrays, from_cache
+
+
+def load_cached(path: Path, cfg: BuiltinConfig) -> dict[str, np.ndarray] | None:
+    """The arrays in ``path`` if it is a complete cache of ``cfg``; ``None`` otherwise."""
+    shapes = expected_shapes(cfg)
+
+    def valid(arrays: dict) -> bool:
+        return (all(arrays[k].shape == s for k, s in shapes.items())
+                and all(np.isfinite(arrays[k]).all() for k in ("sequence_points", "train_points", "test_points")))
+
+    return read_cache(path, shapes, cfg, valid)
 
 
 def save_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -222,18 +265,8 @@ class BuiltinData:
     def __init__(self, cfg: BuiltinConfig = BuiltinConfig(), cache_dir: str | os.PathLike | None = None):
         self.cfg = cfg
         self.cache_path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / cfg.cache_name()
-        arrays = load_cached(self.cache_path, cfg)
-        self.from_cache = arrays is not None
-        if arrays is None:
-            log.info("generating the built-in dataset into %s", self.cache_path)
-            arrays = build_arrays(cfg)
-            try:
-                save_atomic(self.cache_path, arrays)
-            except OSError as exc:
-                warnings.warn(f"{self.cache_path}: cannot cache the built-in dataset ({exc}); using it from memory",
-                              stacklevel=2)
-        for a in arrays.values():
-            a.flags.writeable = False
+        arrays, self.from_cache = load_or_build(self.cache_path, lambda: load_cached(self.cache_path, cfg),
+                                                lambda: build_arrays(cfg), "the built-in dataset")
         self._arrays = arrays
         self.class_names: list[str] = [str(n) for n in arrays["class_names"]]
 
