@@ -24,7 +24,7 @@ def write(path, text):
 def test_preset_then_file_then_flags(tmp_path):
     cfg_file = write(tmp_path / "mine.yaml", "preset: dgcnn-cls\nepochs: 7\nlr: 1e-4\nwindow: 3\n")
     cfg = resolve(["--config", cfg_file, "--window", "1"])
-    assert cfg.preset == "dgcnn-cls" and cfg.k == 40  # from the preset the file names
+    assert cfg.preset == "dgcnn-cls" and cfg.backbone == "dgcnn"  # from the preset the file names
     assert cfg.epochs == 7 and cfg.lr == 1e-4  # file over preset (and 1e-4 read as a number)
     assert cfg.window == 1  # flag over file
     cfg = resolve(["--config", cfg_file, "--preset", "pointnet-cls"])
@@ -58,7 +58,7 @@ def test_missing_file_is_a_clear_error(tmp_path):
 def test_print_config_round_trip(tmp_path, capsys):
     assert main(["pretrain", "--preset", "dgcnn-cls", "--epochs", "3", "--print-config"]) == 0
     first = capsys.readouterr().out
-    assert first.startswith("strl_version: ") and "epochs: 3\n" in first and "k: 40\n" in first
+    assert first.startswith("strl_version: ") and "epochs: 3\n" in first and "backbone: dgcnn\n" in first
     path = write(tmp_path / "printed.yaml", first)
     assert main(["pretrain", "--config", path, "--print-config"]) == 0
     assert capsys.readouterr().out == first

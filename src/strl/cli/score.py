@@ -22,8 +22,8 @@ def add_arguments(parser) -> None:
     for kind, text in KINDS.items():
         p = sub.add_parser(kind, help=text, description=text)
         if kind == "kitti":
-            p.add_argument("--pred", required=True, metavar="DIR", help="folder of NNNNNN.txt result files (16 fields)")
-            p.add_argument("--gt", required=True, metavar="DIR", help="folder of NNNNNN.txt ground-truth labels (label_2)")
+            p.add_argument("--pred", required=True, metavar="DIR", help="folder of NNNNNN.txt result files (16 fields; default: none, required)")
+            p.add_argument("--gt", required=True, metavar="DIR", help="folder of NNNNNN.txt ground-truth labels, label_2 (default: none, required)")
             p.add_argument("--split", default=None, metavar="FILE",
                            help="score exactly the frame ids listed in this file (default: every ground-truth file)")
             p.add_argument("--loose", action="store_true",
