@@ -1,0 +1,1 @@
+"""Detection heads, their targets, losses and post-processing (VoteNet for indoor scenes)."""
