@@ -19,6 +19,17 @@ from strl.geometry.boxes import points_in_boxes
 from strl.geometry.nms import nms
 
 
+POINT_CHUNK = 8192  # points tested against all boxes at once when counting points in boxes
+
+
+def points_per_box(points: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """How many of ``points (N, 3)`` lie in each of ``boxes (K, 7)``: ``(K,)`` int64 (chunked over points)."""
+    counts = torch.zeros(boxes.shape[0], dtype=torch.long, device=boxes.device)
+    for start in range(0, points.shape[0], POINT_CHUNK):
+        counts += points_in_boxes(points[start : start + POINT_CHUNK], boxes).sum(0)
+    return counts
+
+
 @dataclass(frozen=True)
 class ParseSettings:
     """Post-processing switches; the defaults are those of VoteNet's ``train.py`` evaluation."""
@@ -68,7 +79,7 @@ def parse_predictions(
     for i in range(boxes.shape[0]):  # per scene; everything inside is vectorised over proposals
         candidates = torch.arange(boxes.shape[1], device=boxes.device)
         if settings.remove_empty_box:
-            counts = points_in_boxes(points[i, :, :3].detach(), boxes[i]).sum(0)
+            counts = points_per_box(points[i, :, :3].detach(), boxes[i])
             candidates = candidates[counts >= settings.min_points_in_box]
         classes = sem_cls[i, candidates] if settings.cls_nms else None
         kept = candidates[nms(boxes[i, candidates], obj_prob[i, candidates], settings.nms_iou, overlap=overlap, classes=classes)]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from strl.geometry.boxes import points_in_boxes
+
 GT_VOTE_FACTOR = 3
 
 
@@ -53,3 +55,24 @@ def instance_vote_targets(
         hi = points.new_full((m, 3), -big).scatter_reduce(0, slot, torch.where(member[:, None], points, -big), "amax")
         centers = (lo + hi) / 2
     return votes_for_centers(points, index, centers)
+
+
+def box_vote_targets(points: torch.Tensor, boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """SUN RGB-D-style votes: every point inside a box ``(K, 7)`` votes for that box's centre.
+
+    As VoteNet's ``sunrgbd_data.py``: a point inside several boxes (in box order) keeps the first
+    box in vote 1, the second in vote 2 and the last in vote 3; votes it has no box for repeat the
+    first. points ``(N, 3)`` -> offsets ``(N, 9)``, mask ``(N,)`` bool (inside at least one box).
+    """
+    inside = points_in_boxes(points, boxes)  # (N, K)
+    count = inside.sum(1)
+    if boxes.shape[0] == 0:
+        return votes_for_centers(points, torch.full_like(count, -1), boxes[:, :3])
+    rank = inside.cumsum(1)
+    first = (inside & (rank == 1)).int().argmax(1)
+    second = torch.where(count >= 2, (inside & (rank == 2)).int().argmax(1), first)
+    last = torch.where(count >= 3, boxes.shape[0] - 1 - inside.flip(1).int().argmax(1), first)
+    centers = boxes[:, :3].to(points)
+    slots = torch.stack([first, second, last], 1)  # (N, 3)
+    offsets = torch.where((count > 0)[:, None, None], centers[slots] - points[:, None, :], torch.zeros(()).to(points))
+    return offsets.reshape(-1, 3 * GT_VOTE_FACTOR), count > 0
