@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from strl.errors import ConfigError
 from strl.ops.fps import furthest_point_sample
 from strl.ops.grouping import gather_points, query_and_group
 from strl.ops.interpolate import inverse_distance_weights, three_interpolate, three_nn
@@ -110,7 +111,7 @@ class VoteNetBackbone(nn.Module):
     def __init__(self, input_feature_dim: int = 0, npoints: tuple[int, int, int, int] = default_npoints):
         super().__init__()
         if len(npoints) != 4 or any(int(n) < 1 for n in npoints) or npoints[1] > npoints[0]:
-            raise ValueError(f"npoints must be four positive sample counts with sa2's <= sa1's, got {npoints}")
+            raise ConfigError(f"npoints must be four positive sample counts with sa2's <= sa1's, got {npoints}")
         self.input_feature_dim = input_feature_dim
         self.num_seeds = int(npoints[1])
         n1, n2, n3, n4 = (int(n) for n in npoints)

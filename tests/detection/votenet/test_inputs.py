@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from strl.detection.votenet.batch import collate_detection
 from strl.detection.votenet.inputs import height_channel, prepare_scene, sample_indices
-from strl.errors import ConfigError, DataError
+from strl.errors import ConfigError
 
 
 def test_sampling():
@@ -21,7 +20,7 @@ def test_height_is_measured_from_the_floor_percentile():
     np.testing.assert_allclose(height_channel(z).numpy(), z.numpy() - np.percentile(z.numpy(), 0.99), rtol=0, atol=1e-12)
 
 
-def test_prepare_and_collate():
+def test_prepare_scene():
     gen = torch.Generator().manual_seed(2)
     points = torch.rand(500, 3, generator=gen) * 3
     boxes = torch.tensor([[1.0, 1, 1, 1, 1, 1, 0], [2, 2, 1, 0.5, 0.5, 0.5, 0]])
@@ -34,12 +33,9 @@ def test_prepare_and_collate():
     torch.testing.assert_close(a.points[:, :3] + a.vote_offsets[:, :3], a.boxes[0, :3].expand(200, 3))
     b = prepare_scene(points.numpy(), boxes[:1].numpy(), np.array([0]), num_point=200, use_height=True, augment=None, generator=gen)
     assert not b.vote_mask.any() and b.points.dtype == torch.float32
-    batch = collate_detection([a, b], max_objects=3)
-    assert batch.points.shape == (2, 200, 4) and batch.boxes.shape == (2, 3, 7)
-    assert batch.box_mask.tolist() == [[True, True, False], [True, False, False]]
-    assert batch.box_classes.tolist() == [[1, 2, 0], [0, 0, 0]]
-    assert torch.equal(batch.boxes[1, 0], boxes[0]) and (batch.boxes[1, 1:] == 0).all()
-    with pytest.raises(DataError, match="scene0001: scene has 2 boxes, more than the 1"):
-        collate_detection([a, b], max_objects=1, names=["scene0001", "scene0002"])
+    # the height is measured from the floor of the whole scene, before sampling
+    floor = np.percentile(points[:, 2].numpy(), 0.99)
+    torch.testing.assert_close(b.points[:, 3], b.points[:, 2] - float(floor))
+    assert torch.isin(b.points[:, 0], points[:, 0]).all()
     with pytest.raises(ConfigError, match="unknown augmentation 'kitti'"):
         prepare_scene(points, boxes, [1, 2], num_point=10, use_height=False, augment="kitti", generator=gen)

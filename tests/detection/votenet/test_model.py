@@ -3,6 +3,7 @@ import torch
 
 from strl.detection.votenet.box_config import SCANNET, SUNRGBD
 from strl.detection.votenet.model import VoteNet
+from strl.errors import ConfigError
 
 BN = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
 SMALL = dict(npoints=(128, 64, 32, 16), num_proposal=16)
@@ -114,7 +115,7 @@ def test_seed_fps_clusters_around_the_votes_of_sampled_seeds():
     inds = furthest_point_sample(out["seed_xyz"], 16)
     assert torch.equal(out["aggregated_vote_inds"], inds)
     assert torch.equal(out["aggregated_vote_xyz"], out["vote_xyz"][0, inds[0]][None])
-    with pytest.raises(ValueError, match="cluster sampling"):
+    with pytest.raises(ConfigError, match="cluster sampling"):
         VoteNet(SCANNET, sampling="random")
 
 

@@ -10,6 +10,7 @@ from torch import nn
 
 from strl.backbones.pointnet2 import SetAbstraction
 from strl.detection.votenet.box_config import BoxConfig
+from strl.errors import ConfigError
 from strl.ops.fps import furthest_point_sample
 
 SAMPLINGS = ("vote_fps", "seed_fps")
@@ -57,7 +58,7 @@ class ProposalModule(nn.Module):
     def __init__(self, box: BoxConfig, num_proposal: int = 256, sampling: str = "vote_fps", seed_feature_dim: int = 256):
         super().__init__()
         if sampling not in SAMPLINGS:
-            raise ValueError(f"unknown cluster sampling {sampling!r}; known: {', '.join(SAMPLINGS)}")
+            raise ConfigError(f"unknown cluster sampling {sampling!r}; known: {', '.join(SAMPLINGS)}")
         self.box, self.num_proposal, self.sampling = box, num_proposal, sampling
         self.vote_aggregation = SetAbstraction(num_proposal, 0.3, 16, [seed_feature_dim, 128, 128, 128])
         self.conv1 = nn.Conv1d(128, 128, 1)
