@@ -4,6 +4,7 @@ import torch
 from strl.backbones.pointnet2 import FeaturePropagation, SetAbstraction, VoteNetBackbone
 from strl.ops.reference import furthest_point_sample_loop, query_and_group_loop, three_interpolate_loop, three_nn_loop
 from strl.ops.interpolate import inverse_distance_weights
+from strl.errors import ConfigError
 
 BN_KEYS = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
 
@@ -127,3 +128,26 @@ def test_gradients_reach_every_parameter():
     feats.sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in sa.parameters())
     assert xyz.grad is not None
+
+
+@torch.no_grad()
+def test_smaller_sample_counts_keep_the_weights():
+    net = VoteNetBackbone(npoints=(256, 128, 64, 32)).eval()
+    assert {k: v.shape for k, v in net.state_dict().items()} == {k: torch.Size(v) for k, v in expected_shapes().items()}
+    assert [s.npoint for s in (net.sa1, net.sa2, net.sa3, net.sa4)] == [256, 128, 64, 32] and net.num_seeds == 128
+    points = torch.rand(1, 500, 3)
+    seeds = net.forward_seeds(points)
+    assert seeds["seed_features"].shape == (1, 256, 128)
+    assert torch.equal(points[0, seeds["seed_inds"][0]], seeds["seed_xyz"][0])
+    with pytest.raises(ConfigError, match="sa2's <= sa1's"):
+        VoteNetBackbone(npoints=(64, 128, 32, 16))
+
+
+def test_set_abstraction_takes_given_centres():
+    gen = torch.Generator().manual_seed(5)
+    xyz, feats = torch.rand(1, 40, 3, generator=gen), torch.randn(1, 2, 40, generator=gen)
+    sa = SetAbstraction(npoint=4, radius=0.4, nsample=8, widths=[2, 8]).eval()
+    inds = torch.tensor([[7, 3, 30, 3]])
+    new_xyz, grouped, out_inds = sa.group(xyz, feats, inds)
+    assert torch.equal(out_inds, inds) and torch.equal(new_xyz, xyz[:, [7, 3, 30, 3]])
+    torch.testing.assert_close(grouped, query_and_group_loop(xyz, new_xyz, feats, 0.4, 8), rtol=1e-6, atol=1e-6)

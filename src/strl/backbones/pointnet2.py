@@ -7,6 +7,8 @@ channel-wise maximum. ``state_dict`` keys and shapes equal those of the original
 
 Clouds with fewer than 2048 points are accepted: farthest point sampling then repeats indices
 (see :func:`strl.ops.fps.furthest_point_sample`), exactly as the original CUDA ops do.
+The sample counts of the four set-abstraction layers can be lowered (``npoints``) for small
+clouds; they hold no weights, so the ``state_dict`` is the same for every choice.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from strl.errors import ConfigError
 from strl.ops.fps import furthest_point_sample
 from strl.ops.grouping import gather_points, query_and_group
 from strl.ops.interpolate import inverse_distance_weights, three_interpolate, three_nn
@@ -59,16 +62,20 @@ class SetAbstraction(nn.Module):
         self.npoint, self.radius, self.nsample = npoint, radius, nsample
         self.mlp_module = SharedMLP([widths[0] + 3, *widths[1:]])
 
-    def group(self, xyz: torch.Tensor, features: torch.Tensor | None):
-        """``(B, N, 3), (B, C, N) | None -> centres (B, npoint, 3), groups (B, 3+C, npoint, ns), inds``."""
-        inds = furthest_point_sample(xyz, self.npoint)
+    def group(self, xyz: torch.Tensor, features: torch.Tensor | None, inds: torch.Tensor | None = None):
+        """``(B, N, 3), (B, C, N) | None -> centres (B, npoint, 3), groups (B, 3+C, npoint, ns), inds``.
+
+        The centres are the farthest-point samples of ``xyz``, or the points ``inds`` ``(B, m)`` given.
+        """
+        if inds is None:
+            inds = furthest_point_sample(xyz, self.npoint)
         new_xyz = gather_points(xyz.transpose(1, 2), inds).transpose(1, 2)
         grouped = query_and_group(xyz, new_xyz, features, self.radius, self.nsample)
         return new_xyz, grouped, inds
 
-    def forward(self, xyz: torch.Tensor, features: torch.Tensor | None):
+    def forward(self, xyz: torch.Tensor, features: torch.Tensor | None, inds: torch.Tensor | None = None):
         """Returns centres ``(B, npoint, 3)``, features ``(B, C_out, npoint)``, FPS indices ``(B, npoint)``."""
-        new_xyz, grouped, inds = self.group(xyz, features)
+        new_xyz, grouped, inds = self.group(xyz, features, inds)
         pooled = F.max_pool2d(self.mlp_module(grouped), kernel_size=(1, self.nsample))
         return new_xyz, pooled.squeeze(-1), inds
 
@@ -93,25 +100,32 @@ class VoteNetBackbone(nn.Module):
 
     ``input_feature_dim`` extra per-point channels (e.g. 1 for VoteNet's height) follow xyz in
     the input; the default 0 matches STRL's pre-training (and VoteNet's ``--no_height``).
+    ``npoints`` are the sample counts of sa1..sa4 (VoteNet's by default); sa2's is the number of
+    seeds. Smaller counts suit smaller clouds and keep every weight shape.
     """
 
     feature_dim = 256
     num_seeds = 1024
+    default_npoints = (2048, 1024, 512, 256)
 
-    def __init__(self, input_feature_dim: int = 0):
+    def __init__(self, input_feature_dim: int = 0, npoints: tuple[int, int, int, int] = default_npoints):
         super().__init__()
+        if len(npoints) != 4 or any(int(n) < 1 for n in npoints) or npoints[1] > npoints[0]:
+            raise ConfigError(f"npoints must be four positive sample counts with sa2's <= sa1's, got {npoints}")
         self.input_feature_dim = input_feature_dim
-        self.sa1 = SetAbstraction(2048, 0.2, 64, [input_feature_dim, 64, 64, 128])
-        self.sa2 = SetAbstraction(1024, 0.4, 32, [128, 128, 128, 256])
-        self.sa3 = SetAbstraction(512, 0.8, 16, [256, 128, 128, 256])
-        self.sa4 = SetAbstraction(256, 1.2, 16, [256, 128, 128, 256])
+        self.num_seeds = int(npoints[1])
+        n1, n2, n3, n4 = (int(n) for n in npoints)
+        self.sa1 = SetAbstraction(n1, 0.2, 64, [input_feature_dim, 64, 64, 128])
+        self.sa2 = SetAbstraction(n2, 0.4, 32, [128, 128, 128, 256])
+        self.sa3 = SetAbstraction(n3, 0.8, 16, [256, 128, 128, 256])
+        self.sa4 = SetAbstraction(n4, 1.2, 16, [256, 128, 128, 256])
         self.fp1 = FeaturePropagation([256 + 256, 256, 256])
         self.fp2 = FeaturePropagation([256 + 256, 256, 256])
 
     def forward_seeds(self, points: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Seeds: ``seed_xyz`` (B, 1024, 3), ``seed_features`` (B, 256, 1024), ``seed_inds`` (B, 1024).
+        """Seeds: ``seed_xyz`` (B, S, 3), ``seed_features`` (B, 256, S), ``seed_inds`` (B, S); S = ``num_seeds``.
 
-        ``seed_inds`` index the input points (the first 1024 sa1 samples, as in VoteNet).
+        ``seed_inds`` index the input points (the first S sa1 samples, as in VoteNet).
         """
         width = 3 + self.input_feature_dim
         if points.ndim != 3 or points.shape[-1] != width or points.shape[1] == 0:
