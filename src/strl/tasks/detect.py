@@ -1,26 +1,35 @@
 """3D detection: one ``strl finetune detect`` for indoor scenes (VoteNet) and LiDAR sweeps (PointPillars).
 
-The dataset picks the detector: ``scannet``, ``sunrgbd`` and ``builtin-rooms`` fine-tune VoteNet
-(:mod:`strl.tasks.detect_indoor`); ``kitti`` and ``builtin-streets`` fine-tune PointPillars
-(:mod:`strl.tasks.detect_outdoor`). Without ``--preset``, the preset follows the checkpoint's
-encoder (a VoteNet backbone: ``rooms-votenet``; a PointPillars one: ``pointpillars-streets``).
+The dataset picks the detector family: ``scannet``, ``sunrgbd`` and ``builtin-rooms`` fine-tune
+VoteNet (:mod:`strl.tasks.detect_indoor`); ``kitti`` and ``builtin-streets`` fine-tune PointPillars
+(:mod:`strl.tasks.detect_outdoor`). Each family module defines ``DATASETS`` (tuple of names),
+``PRESETS``, ``SETTINGS`` (its settings group; field names distinct across families), ``BACKBONE``
+(the encoder it fine-tunes) and ``TASK`` (a :class:`~strl.tasks.base.Task` class). Without
+``--preset``, the preset follows the checkpoint's encoder (see ``PRESET_FOR_BACKBONE``).
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Literal
 
 from strl.finetune.settings import FinetuneSettings
 from strl.settings.schema import Settings
 from strl.tasks.base import Task
-from strl.tasks.detect_indoor import INDOOR_DATASETS, INDOOR_PRESETS, IndoorDetection, VoteNetSettings
-from strl.tasks.detect_outdoor import OUTDOOR_DATASETS, OUTDOOR_PRESETS, OutdoorDetection, PointPillarsSettings
+
+#: detector families, in the order their settings groups appear in --help
+FAMILY_MODULES = ("strl.tasks.detect_indoor", "strl.tasks.detect_outdoor")
+FAMILIES = [importlib.import_module(m) for m in FAMILY_MODULES if importlib.util.find_spec(m) is not None]
+DATASETS = tuple(name for family in FAMILIES for name in family.DATASETS)
+#: the preset used without --preset, by the checkpoint encoder's backbone
+PRESET_FOR_BACKBONE = {"votenet": "rooms-votenet", "pointpillars": "pointpillars-streets"}
 
 
 class DetectDataSettings(Settings):
     """Data: labelled scenes or sweeps."""
 
-    dataset: Literal[INDOOR_DATASETS + OUTDOOR_DATASETS] = "builtin-rooms"
+    dataset: Literal[DATASETS] = DATASETS[0]
     """labelled dataset: indoor ones fine-tune VoteNet, outdoor ones PointPillars"""
     root: str = ""
     """dataset folder: VoteNet's prepared ScanNet / SUN RGB-D data, or the KITTI object folder"""
@@ -32,44 +41,52 @@ class DetectDataSettings(Settings):
     """cache of generated data ('': $STRL_CACHE_DIR or ~/.cache/strl)"""
 
 
-class DetectSettings(DetectDataSettings, VoteNetSettings, PointPillarsSettings, FinetuneSettings):
-    """All settings of ``strl finetune detect``."""
+DetectSettings = type("DetectSettings", (DetectDataSettings, *(f.SETTINGS for f in FAMILIES), FinetuneSettings),
+                      {"__doc__": "All settings of ``strl finetune detect``.", "__module__": __name__})
 
 
-#: the preset used without --preset, by the checkpoint encoder's backbone
-PRESET_FOR_BACKBONE = {"votenet": "rooms-votenet", "pointpillars": "pointpillars-streets"}
+def family_of(dataset: str):
+    return next(f for f in FAMILIES if dataset in f.DATASETS)
 
 
 class DetectTask(Task):
-    """Delegates to the indoor or outdoor detection task the dataset names."""
+    """Delegates to the detector family of the dataset in use."""
 
     name = "detect"
     settings = DetectSettings
-    presets = {**INDOOR_PRESETS, **OUTDOOR_PRESETS}
-    default_preset = "rooms-votenet"
-    backbones = ("votenet", "pointpillars")
+    presets = {name: preset for f in FAMILIES for name, preset in f.PRESETS.items()}
+    default_preset = PRESET_FOR_BACKBONE["votenet"]
+    backbones = tuple(f.BACKBONE for f in FAMILIES)
 
     def __init__(self):
-        self._impls = {}
+        self._tasks: dict = {}
         self.impl = None
 
-    def _for(self, dataset: str):
-        kind = IndoorDetection if dataset in INDOOR_DATASETS else OutdoorDetection
-        if kind not in self._impls:
-            self._impls[kind] = kind()
-        self.impl = self._impls[kind]
+    def _for(self, dataset: str) -> Task:
+        family = family_of(dataset)
+        if family.__name__ not in self._tasks:
+            self._tasks[family.__name__] = family.TASK()
+        self.impl = self._tasks[family.__name__]
         return self.impl
 
     @property
     def selection_metric(self) -> str:
-        return (self.impl or IndoorDetection).selection_metric
+        return (self.impl or FAMILIES[0].TASK).selection_metric
 
     @property
     def report_metrics(self) -> tuple[str, ...]:
-        return (self.impl or IndoorDetection).report_metrics
+        return (self.impl or FAMILIES[0].TASK).report_metrics
 
     def preset_for_checkpoint(self, backbone: str) -> str | None:
         return PRESET_FOR_BACKBONE.get(backbone)
+
+    def check_encoder(self, cfg, backbone: str, source: str) -> None:
+        from strl.errors import ConfigError
+
+        want = family_of(cfg.dataset).BACKBONE
+        if backbone != want:
+            raise ConfigError(f"{source}; --dataset {cfg.dataset} fine-tunes a {want} detector "
+                              f"(pick another --dataset, or pre-train a {want} encoder)")
 
     def data(self, cfg, fraction, seed):
         return self._for(cfg.dataset).data(cfg, fraction, seed)
@@ -97,12 +114,3 @@ class DetectTask(Task):
 
     def downstream_export(self, model, meta):
         return self._for(meta["head"]["dataset"]).downstream_export(model, meta)
-
-    def check_encoder(self, cfg, backbone: str, source: str) -> None:
-        """The encoder must be the dataset's detector backbone."""
-        from strl.errors import ConfigError
-
-        want = "votenet" if cfg.dataset in INDOOR_DATASETS else "pointpillars"
-        if backbone != want:
-            raise ConfigError(f"{source}; --dataset {cfg.dataset} fine-tunes {want} (pick another --dataset or "
-                              f"pre-train a {want} encoder)")
