@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from strl.geometry.boxes import bev_of, corners_bev
+from strl.geometry.boxes import bev_half_extents, bev_of, corners_bev
 
 CHUNK_PAIRS = 1 << 16  # pairs clipped at once
 CHUNK_MASK = 1 << 22  # pairs whose bounds are tested at once
@@ -93,12 +93,9 @@ def _bev_intersection_matched(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def _bev_bounds(boxes: torch.Tensor) -> torch.Tensor:
     """Axis-aligned bounds of BEV boxes ``(N, 5) -> (N, 4)``, widened by a relative 1e-6."""
-    c, s = torch.cos(boxes[:, 4]).abs(), torch.sin(boxes[:, 4]).abs()
-    half_x = (c * boxes[:, 2] + s * boxes[:, 3]) / 2
-    half_y = (s * boxes[:, 2] + c * boxes[:, 3]) / 2
-    slack = 1e-6 * (half_x + half_y + boxes[:, :2].abs().amax(dim=1))
-    half_x, half_y = half_x + slack, half_y + slack
-    return torch.stack((boxes[:, 0] - half_x, boxes[:, 1] - half_y, boxes[:, 0] + half_x, boxes[:, 1] + half_y), 1)
+    half = bev_half_extents(boxes)
+    half = half + 1e-6 * (half.sum(dim=1, keepdim=True) + boxes[:, :2].abs().amax(dim=1, keepdim=True))
+    return torch.cat((boxes[:, :2] - half, boxes[:, :2] + half), dim=1)
 
 
 def _bounds_meet(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

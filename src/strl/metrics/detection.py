@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from strl.geometry import iou_3d_pairs
+from strl.geometry import boxes_to_aabb, iou_3d_pairs
 
 
 def threshold_key(threshold: float) -> str:
@@ -54,15 +54,26 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
 
 
+def _dense_ids(values: np.ndarray) -> np.ndarray:
+    """Ids ``0..U-1`` of the distinct values ``(N,) -> (N,)`` int64, in sorted value order.
+
+    Only the first value of each run of equal neighbours is sorted, which makes scene names
+    stored scene by scene (the usual layout) cheap to number.
+    """
+    if values.size == 0:
+        return np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    run_ids = np.unique(values[starts], return_inverse=True)[1].reshape(-1)
+    return np.repeat(run_ids, np.diff(np.append(starts, values.size))).astype(np.int64)
+
+
 def _scene_ids(pred_scene, gt_scene) -> tuple[np.ndarray, np.ndarray]:
     """Scenes (ints or strings) as dense int64 ids shared by predictions and ground truth."""
     pred_scene, gt_scene = np.asarray(pred_scene).reshape(-1), np.asarray(gt_scene).reshape(-1)
     parts = [s for s in (pred_scene, gt_scene) if s.size]
-    if not parts:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     if len({s.dtype.kind in "USO" for s in parts}) > 1:
         raise ValueError("pred_scene and gt_scene must both be integers or both be strings")
-    ids = np.unique(np.concatenate(parts), return_inverse=True)[1].reshape(-1).astype(np.int64)
+    ids = _dense_ids(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
     return ids[: pred_scene.size], ids[pred_scene.size :]
 
 
@@ -75,6 +86,7 @@ def best_ground_truth(
     Returns ``best_iou (K,)`` float64 (``-inf`` where no box shares the key) and ``best_gt (K,)``
     int64 (the ground-truth index; the lowest index among equal IoUs; ``-1`` where none).
     """
+    pred_boxes, gt_boxes = np.asarray(pred_boxes, np.float64), np.asarray(gt_boxes, np.float64)
     k = pred_key.size
     best_iou, best_gt = np.full(k, -np.inf), np.full(k, -1, np.int64)
     order = np.argsort(gt_key, kind="stable")
@@ -87,8 +99,14 @@ def best_ground_truth(
     pair_pred = np.repeat(np.arange(k), counts)  # pairs grouped by detection, ground truth ascending
     first_pair = np.cumsum(counts) - counts
     pair_gt = order[np.repeat(start, counts) + np.arange(total) - np.repeat(first_pair, counts)]
-    iou = iou_3d_pairs(
-        torch.from_numpy(pred_boxes[pair_pred]).double(), torch.from_numpy(gt_boxes[pair_gt]).double()
+    pred_aabb = boxes_to_aabb(torch.from_numpy(pred_boxes)).numpy()
+    gt_aabb = boxes_to_aabb(torch.from_numpy(gt_boxes)).numpy()
+    meet = np.all(
+        (pred_aabb[pair_pred, :3] <= gt_aabb[pair_gt, 3:]) & (gt_aabb[pair_gt, :3] <= pred_aabb[pair_pred, 3:]), axis=1
+    )
+    iou = np.zeros(total)
+    iou[meet] = iou_3d_pairs(
+        torch.from_numpy(pred_boxes[pair_pred[meet]]), torch.from_numpy(gt_boxes[pair_gt[meet]])
     ).numpy()
     has_pairs = counts > 0
     best_iou[has_pairs] = np.maximum.reduceat(iou, first_pair[has_pairs])
@@ -176,7 +194,8 @@ def evaluate_detections(
     span = int(classes.max()) + 1 if classes.size else 1
     best_iou, best_gt = best_ground_truth(pred_boxes, pred_sid * span + pred_class, gt_boxes, gt_sid * span + gt_class)
 
-    rank = np.lexsort((np.arange(k), -pred_score, pred_class))  # by class, score down, index up
+    by_score = np.argsort(-pred_score, kind="stable")  # score down, index up
+    rank = by_score[np.argsort(pred_class[by_score], kind="stable")]  # then by class
     ranked_class = pred_class[rank]
     seg_start = np.searchsorted(ranked_class, classes, side="left")
     seg_stop = np.searchsorted(ranked_class, classes, side="right")
