@@ -51,6 +51,12 @@ def test_boxes_to_aabb_of_turned_box():
     expected = torch.tensor([[1 - h, -h, -1.0, 1 + h, h, 1.0]], dtype=torch.float64)
     torch.testing.assert_close(boxes_to_aabb(box), expected)
     assert boxes_to_aabb(torch.zeros(0, 7)).shape == (0, 6)
+    gen = torch.Generator().manual_seed(3)
+    many = torch.rand(100, 7, generator=gen, dtype=torch.float64) * 4 - 1
+    many[:, 3:6] = many[:, 3:6].abs() + 0.1
+    many[:10, 6] = torch.arange(10) * math.pi / 2  # multiples of 90 degrees
+    corners = corners_3d(many)
+    torch.testing.assert_close(boxes_to_aabb(many), torch.cat([corners.amin(1), corners.amax(1)], 1), rtol=0, atol=1e-14)
 
 
 def _points_in_boxes_loop(points, boxes):

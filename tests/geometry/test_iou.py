@@ -234,3 +234,30 @@ def test_near_degenerate_boxes_against_shapely(dtype, tol):
     got = bev_iou_pairs(a, b).double().numpy()
     assert np.isfinite(got).all() and got.max() <= 1
     assert np.abs(got - expected_iou).max() < tol
+
+
+def test_clip_flags_polygons_that_need_more_slots():
+    from strl.geometry.iou import _clip_half_plane, _polygon_area
+
+    # a non-convex arrow crosses x = 0.5 four times: six points, one more than a convex polygon
+    arrow = torch.tensor([[[0.0, 0.0], [2.0, 1.0], [0.0, 2.0], [1.0, 1.0]]], dtype=F64)
+    limit = torch.tensor([0.5], dtype=F64)
+    _, overflow = _clip_half_plane(arrow, 0, 1.0, limit, slots=5)
+    assert overflow.tolist() == [True]
+    clipped, overflow = _clip_half_plane(arrow, 0, 1.0, limit, slots=8)
+    assert overflow.tolist() == [False]
+    torch.testing.assert_close(_polygon_area(clipped), torch.tensor([0.125], dtype=F64))  # two strips
+
+
+def test_unlimited_clip_gives_the_same_areas():
+    from strl.geometry.boxes import corners_bev
+    from strl.geometry.iou import _clip_by_box, _polygon_area
+
+    gen = torch.Generator().manual_seed(9)
+    a, b = _near_degenerate_pairs(gen, 100)
+    poly = corners_bev(bev(b)) - a[:, None, :2]  # against a's footprint, unturned
+    half_x, half_y = a[:, 3] / 2, a[:, 4] / 2
+    compact, overflow = _clip_by_box(poly, half_x, half_y, grow=False)
+    grown, _ = _clip_by_box(poly, half_x, half_y, grow=True)
+    assert grown.shape[1] == 64 and compact.shape[1] == 8 and not overflow.any()
+    torch.testing.assert_close(_polygon_area(compact), _polygon_area(grown), rtol=0, atol=1e-12)

@@ -4,6 +4,7 @@ Box layouts are described in :mod:`strl.geometry.boxes`.
 """
 
 from strl.geometry.boxes import (
+    bev_half_extents,
     bev_of,
     boxes_to_aabb,
     corners_3d,
@@ -28,6 +29,7 @@ __all__ = [
     "bev_intersection",
     "bev_iou",
     "bev_iou_pairs",
+    "bev_half_extents",
     "bev_of",
     "boxes_to_aabb",
     "corners_3d",

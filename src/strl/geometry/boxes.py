@@ -62,10 +62,20 @@ def corners_3d(boxes: torch.Tensor) -> torch.Tensor:
     return torch.cat((torch.cat((xy, bottom), -1), torch.cat((xy, top), -1)), dim=-2)
 
 
+def bev_half_extents(boxes: torch.Tensor) -> torch.Tensor:
+    """Half the x and y extent of BEV boxes ``(..., 5) -> (..., 2)``, whatever the heading."""
+    c, s = torch.cos(boxes[..., 4]).abs(), torch.sin(boxes[..., 4]).abs()
+    return torch.stack((c * boxes[..., 2] + s * boxes[..., 3], s * boxes[..., 2] + c * boxes[..., 3]), dim=-1) / 2
+
+
 def boxes_to_aabb(boxes: torch.Tensor) -> torch.Tensor:
-    """Axis-aligned bounds of 3-D boxes ``(..., 7) -> (..., 6)``: min and max of the 8 corners."""
-    corners = corners_3d(boxes)
-    return torch.cat((corners.amin(dim=-2), corners.amax(dim=-2)), dim=-1)
+    """Axis-aligned bounds of 3-D boxes ``(..., 7) -> (..., 6)``: min and max of the 8 corners.
+
+    Computed from the half extents ``(|cos| dx + |sin| dy) / 2`` and ``(|sin| dx + |cos| dy) / 2``
+    rather than from the corners (the same bounds, up to rounding, without the 8 corners).
+    """
+    half = torch.cat((bev_half_extents(bev_of(boxes)), boxes[..., 5:6] / 2), dim=-1)
+    return torch.cat((boxes[..., :3] - half, boxes[..., :3] + half), dim=-1)
 
 
 def points_in_boxes(points: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:

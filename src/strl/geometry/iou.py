@@ -4,30 +4,37 @@ The rotated-rectangle intersection is a fixed-size, vectorised Sutherland-Hodgma
 each pair the second rectangle is written in the frame of the first, where the first is the
 axis-aligned ``[-dx/2, dx/2] x [-dy/2, dy/2]``, and is clipped by its four half-planes. Each clip
 keeps every polygon as a fixed number of vertex slots (4, 5, 6, 7, then 8), unused slots
-repeating the first vertex, so the shoelace area needs no vertex count. Crossing points are only
+repeating the first vertex, so the shoelace area needs no vertex count (a polygon that would need
+more slots, which rounding alone could cause, is flagged and clipped again without the limit). Crossing points are only
 formed on edges whose ends lie on different sides (the division is by a non-zero number), and
 points on a clipping line count as inside: identical, edge-sharing, touching, contained and
 zero-size boxes give the exact area and never NaN.
 
 Only pairs whose axis-aligned bounds meet (and, for 3-D IoU, whose z ranges overlap) are clipped
-at all. Bounds are tested ``CHUNK_MASK`` pairs at a time and clipped ``CHUNK_PAIRS`` pairs at a time, so memory stays bounded (tens of
-MB) for ``10^4 x 10^3`` pairs and more.
+at all. Bounds are tested ``CHUNK_MASK`` pairs at a time and clipped ``CHUNK_PAIRS`` pairs at a
+time, so memory stays bounded (tens of MB) for ``10^4 x 10^3`` pairs and more.
 """
 
 from __future__ import annotations
 
 import torch
 
-from strl.geometry.boxes import bev_of, corners_bev
+from strl.geometry.boxes import bev_half_extents, bev_of, corners_bev
 
 CHUNK_PAIRS = 1 << 16  # pairs clipped at once
 CHUNK_MASK = 1 << 22  # pairs whose bounds are tested at once
 
 
-def _clip_half_plane(poly: torch.Tensor, axis: int, sign: float, limit: torch.Tensor) -> torch.Tensor:
-    """Clip polygons ``(P, V, 2)`` by ``sign * p[axis] <= limit`` ``(P,)``; returns ``(P, V + 1, 2)``."""
+def _clip_half_plane(
+    poly: torch.Tensor, axis: int, sign: float, limit: torch.Tensor, slots: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clip polygons ``(P, V, 2)`` by ``sign * p[axis] <= limit`` ``(P,)`` into ``(P, slots, 2)``.
+
+    Also returns ``(P,)`` bool: which clipped polygons had more points than ``slots`` (the last
+    ones were dropped). ``slots = 2 V`` never drops a point.
+    """
     p, v = poly.shape[:2]
-    inside_by = limit[:, None] - sign * poly[..., axis]  # (P, V), >= 0 inside
+    inside_by = limit[:, None] - sign * poly[..., axis]  # (P, V), >= 0 inside; exact in sign
     nxt = poly.roll(-1, dims=1)
     nxt_by = inside_by.roll(-1, dims=1)
     inside, nxt_inside = inside_by >= 0, nxt_by >= 0
@@ -39,13 +46,27 @@ def _clip_half_plane(poly: torch.Tensor, axis: int, sign: float, limit: torch.Te
     # Sutherland-Hodgman order: vertex i (if inside), then the crossing on edge (i, i+1)
     cand = torch.stack((poly, cross), dim=2).reshape(p, 2 * v, 2)
     keep = torch.stack((inside, crossing), dim=2).reshape(p, 2 * v)
-    # compact the kept points into V + 1 slots (a convex polygon gains at most one vertex)
     slot = keep.long().cumsum(dim=1) - 1
-    slot = torch.where(keep & (slot <= v), slot, torch.full_like(slot, v + 1))
-    out = poly.new_zeros(p, v + 2, 2).scatter_(1, slot.unsqueeze(-1).expand(-1, -1, 2), cand)[:, : v + 1]
+    slot = torch.where(keep & (slot < slots), slot, torch.full_like(slot, slots))
+    out = poly.new_zeros(p, slots + 1, 2).scatter_(1, slot.unsqueeze(-1).expand(-1, -1, 2), cand)[:, :slots]
     count = keep.sum(dim=1, keepdim=True)
-    unused = (torch.arange(v + 1, device=poly.device) >= count).unsqueeze(-1)
-    return torch.where(unused, out[:, :1], out)
+    unused = (torch.arange(slots, device=poly.device) >= count).unsqueeze(-1)
+    return torch.where(unused, out[:, :1], out), count[:, 0] > slots
+
+
+def _clip_by_box(poly: torch.Tensor, half_x: torch.Tensor, half_y: torch.Tensor, grow: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clip polygons ``(P, 4, 2)`` by ``|x| <= half_x, |y| <= half_y``; also which ones overflowed.
+
+    A convex polygon gains at most one vertex per clip, so ``grow=False`` keeps 5, 6, 7, then 8
+    slots. Rounding can make the clipped polygons very slightly non-convex; should one ever gain
+    more points than that, it is flagged, and ``grow=True`` (slots doubling each clip) redoes it.
+    """
+    overflow = torch.zeros(poly.shape[0], dtype=torch.bool, device=poly.device)
+    for axis, sign, limit in ((0, 1.0, half_x), (0, -1.0, half_x), (1, 1.0, half_y), (1, -1.0, half_y)):
+        slots = 2 * poly.shape[1] if grow else poly.shape[1] + 1
+        poly, dropped = _clip_half_plane(poly, axis, sign, limit, slots)
+        overflow |= dropped
+    return poly, overflow
 
 
 def _polygon_area(poly: torch.Tensor) -> torch.Tensor:
@@ -60,22 +81,21 @@ def _bev_intersection_matched(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
     c, s = torch.cos(a[:, 4]), torch.sin(a[:, 4])
     b_in_a = torch.stack((c * dx + s * dy, c * dy - s * dx, b[:, 2], b[:, 3], b[:, 4] - a[:, 4]), dim=1)
-    poly = corners_bev(b_in_a)  # (P, 4, 2), b in the frame of a
+    corners = corners_bev(b_in_a)  # (P, 4, 2), b in the frame of a
     half_x, half_y = a[:, 2] / 2, a[:, 3] / 2
-    for axis, sign, limit in ((0, 1.0, half_x), (0, -1.0, half_x), (1, 1.0, half_y), (1, -1.0, half_y)):
-        poly = _clip_half_plane(poly, axis, sign, limit)
+    poly, overflow = _clip_by_box(corners, half_x, half_y, grow=False)
     area = _polygon_area(poly)
+    if overflow.any():
+        k = overflow.nonzero(as_tuple=True)[0]
+        area[k] = _polygon_area(_clip_by_box(corners[k], half_x[k], half_y[k], grow=True)[0])
     return torch.minimum(area, torch.minimum(a[:, 2] * a[:, 3], b[:, 2] * b[:, 3]))
 
 
 def _bev_bounds(boxes: torch.Tensor) -> torch.Tensor:
     """Axis-aligned bounds of BEV boxes ``(N, 5) -> (N, 4)``, widened by a relative 1e-6."""
-    c, s = torch.cos(boxes[:, 4]).abs(), torch.sin(boxes[:, 4]).abs()
-    half_x = (c * boxes[:, 2] + s * boxes[:, 3]) / 2
-    half_y = (s * boxes[:, 2] + c * boxes[:, 3]) / 2
-    slack = 1e-6 * (half_x + half_y + boxes[:, :2].abs().amax(dim=1))
-    half_x, half_y = half_x + slack, half_y + slack
-    return torch.stack((boxes[:, 0] - half_x, boxes[:, 1] - half_y, boxes[:, 0] + half_x, boxes[:, 1] + half_y), 1)
+    half = bev_half_extents(boxes)
+    half = half + 1e-6 * (half.sum(dim=1, keepdim=True) + boxes[:, :2].abs().amax(dim=1, keepdim=True))
+    return torch.cat((boxes[:, :2] - half, boxes[:, :2] + half), dim=1)
 
 
 def _bounds_meet(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
