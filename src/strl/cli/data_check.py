@@ -106,6 +106,8 @@ def check_dataset(detected, max_items: int) -> dict:
         for name, data in (parts or {}).items():
             check = check_sequences if is_sequence_set(data) else check_clouds
             report["parts"][name] = check(name, data, max_items, problems)
+            if hasattr(data, "file_report"):  # format-specific counts and problems (e.g. KITTI object labels)
+                report["parts"][name]["files"] = data.file_report(problems)
     if parts is not None and not parts:
         problems.append(f"{detected.path}: no parts to read")
     for name, part in report["parts"].items():

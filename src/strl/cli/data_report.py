@@ -70,6 +70,7 @@ def _part_lines(name: str, part: dict) -> list[str]:
         lo, hi = classes["label_range"]
         out.append(f"  labels {lo}..{hi}; {len(present)} of {total} classes present:")
         out += _wrap([f"{c['name']} {c['count']}" for c in present], "    ")
+    out += [f"  {line}" for line in part.get("files", {}).get("lines", [])]
     if "point_label_range" in part:
         lo, hi = part["point_label_range"]
         out.append(f"  per-point labels {lo}..{hi}")

@@ -16,6 +16,8 @@ one of them one level down, e.g. the parent of ``h5_files`` or of ``scannet_fram
 * ``s3dis``: ``indoor3d_sem_seg_hdf5_data``, i.e. ``ply_data_all_*.h5`` and ``room_filelist.txt``
 * ``scannet_pickle``: ``scannet_{train,test}.pickle`` (whole scenes)
 * ``rgbd``: a scene folder with ``depth/`` and ``pose/``, or a folder of such scenes
+* ``kitti_object``: ``training/{velodyne,calib}/`` (+ ``ImageSets/``), or the ``training`` folder
+* ``kitti_raw``: ``<date>/<date>_drive_<NNNN>_sync/velodyne_points/data/`` (or a date or drive folder)
 * ``kitti``: ``sequences/NN/velodyne/*.bin`` (or the ``sequences`` folder, or one ``NN`` folder)
 * ``npy``: one ``.npy`` of ``(M, N, 3+)`` clouds (or of one ``(N, 3+)`` cloud)
 * ``point_file``: one ``.ply/.pcd/.off/.obj/.txt/.xyz/.npz`` point file

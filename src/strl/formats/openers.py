@@ -108,6 +108,18 @@ def open_kitti(p: Path) -> dict:
     return {"sequences": KittiSequences(p)}
 
 
+def open_kitti_object(p: Path) -> dict:
+    from strl.formats.kitti_object_check import object_parts
+
+    return object_parts(p)
+
+
+def open_kitti_raw(p: Path) -> dict:
+    from strl.sequences.kitti_raw import KittiRawSequences
+
+    return {"drives": KittiRawSequences(p)}
+
+
 def open_npy(p: Path) -> dict:
     from strl.formats.io_utils import ArrayCloudSet
 

@@ -92,6 +92,27 @@ def probe_kitti(p: Path) -> Path | None:
     return p if any((c / "velodyne").is_dir() for c in children(seq) if c.is_dir()) else None
 
 
+def _object_split_folder(p: Path) -> bool:
+    """Whether ``p`` is a KITTI object ``training/`` or ``testing/`` folder (``velodyne/`` and ``calib/``)."""
+    return (p / "velodyne").is_dir() and (p / "calib").is_dir()
+
+
+def probe_kitti_object(p: Path) -> Path | None:
+    """The KITTI object root: a folder with ``training/`` or ``testing/`` (or such a folder itself)."""
+    if not p.is_dir():
+        return None
+    if p.name in ("training", "testing") and _object_split_folder(p):
+        return p.parent
+    return p if any(_object_split_folder(p / s) for s in ("training", "testing")) else None
+
+
+def probe_kitti_raw(p: Path) -> Path | None:
+    """KITTI raw drives (``<date>/<date>_drive_<NNNN>_sync/velodyne_points/data``) at or below ``p``."""
+    from strl.sequences.kitti_raw import find_drives
+
+    return p if p.is_dir() and find_drives(p) else None
+
+
 def probe_npy(p: Path) -> Path | None:
     shape = npy_shape(p) if p.is_file() and p.suffix == ".npy" else None
     return p if shape is not None and (len(shape) == 3 or len(shape) == 2) and shape[-1] >= 3 else None

@@ -27,7 +27,7 @@ from strl.sequences.frame_files import DataWarning, list_frames
 from strl.sequences.frame_points import check_max_points, registered_frame, seeded_subset
 from strl.sequences.kitti_files import read_calib_tr, read_poses, read_velodyne
 
-__all__ = ["GROUND_MODES", "KittiSequences", "read_calib_tr", "read_poses", "read_velodyne"]
+__all__ = ["GROUND_MODES", "KittiSequences", "SweepSequences", "read_calib_tr", "read_poses", "read_velodyne"]
 
 GROUND_MODES = ("keep", "remove")
 
@@ -40,7 +40,72 @@ def _sequence_folder(root: Path) -> Path:
     raise DataError(root, "not a KITTI odometry folder: expected sequences/NN/velodyne/")
 
 
-class KittiSequences:
+class SweepSequences:
+    """LiDAR sweeps (``.bin``) in sequences, each sweep with its sensor -> world transform.
+
+    The shared part of the KITTI readers: options, filtering in the sensor frame, the seeded subset
+    and the registration. Subclasses fill :attr:`names`, one list of sweep paths per sequence in
+    ``_sweeps`` and implement :meth:`transform`. See :class:`KittiSequences` for the arguments.
+
+    ``frame(s, t)`` returns ``Frame(points (N, 3) float32 world, origin (3,) float32 sensor position)``.
+    """
+
+    def __init__(self, *, min_range: float = 0.0, max_range: float | None = None, ground: str = "keep",
+                 ground_height: float = -1.5, max_points: int | None = None, seed: int = 0):
+        if ground not in GROUND_MODES:
+            raise ConfigError(f"ground must be one of {', '.join(GROUND_MODES)}, got {ground!r}")
+        if min_range < 0 or (max_range is not None and max_range <= min_range):
+            raise ConfigError(f"need 0 <= min_range < max_range, got {min_range}, {max_range}")
+        check_max_points(max_points)
+        self.min_range = float(min_range)
+        self.max_range = max_range
+        self.ground = ground
+        self.ground_height = float(ground_height)
+        self.max_points = max_points
+        self.seed = seed
+        self.stats = {"sweeps_read": 0, "points_read": 0, "points_out_of_range": 0, "points_ground": 0}
+        self.names: list[str] = []
+        self._sweeps: list[list[Path]] = []
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def num_frames(self, s: int) -> int:
+        return len(self._sweeps[s])
+
+    def sweep_path(self, s: int, t: int) -> Path:
+        return self._sweeps[s][t]
+
+    def transform(self, s: int, t: int) -> np.ndarray:
+        """The 4x4 sensor -> world transform of sweep ``t`` of sequence ``s``."""
+        raise NotImplementedError
+
+    def frame(self, s: int, t: int) -> Frame:
+        """Sweep ``t`` of sequence ``s``, filtered in the sensor frame, then registered to the world."""
+        path = self._sweeps[s][t]
+        xyz = read_velodyne(path).astype(np.float64)
+        keep = np.ones(len(xyz), dtype=bool)
+        if self.min_range > 0 or self.max_range is not None:
+            r = np.linalg.norm(xyz, axis=1)
+            in_range = r >= self.min_range
+            if self.max_range is not None:
+                in_range &= r <= self.max_range
+            keep &= in_range
+            self.stats["points_out_of_range"] += int((~in_range).sum())
+        if self.ground == "remove":
+            above = xyz[:, 2] >= self.ground_height
+            self.stats["points_ground"] += int((keep & ~above).sum())
+            keep &= above
+        self.stats["sweeps_read"] += 1
+        self.stats["points_read"] += len(xyz)
+        xyz = xyz[keep]
+        if len(xyz) == 0:
+            raise DataError(path, "no point left after range/ground filtering")
+        xyz = seeded_subset(xyz, self.max_points, self.seed, self.names[s], t)
+        return registered_frame(xyz, self.transform(s, t))
+
+
+class KittiSequences(SweepSequences):
     """KITTI-style LiDAR sequences as a :class:`~strl.formats.base.SequenceSet`.
 
     Args:
@@ -68,20 +133,9 @@ class KittiSequences:
         max_points: int | None = None,
         seed: int = 0,
     ):
-        if ground not in GROUND_MODES:
-            raise ConfigError(f"ground must be one of {', '.join(GROUND_MODES)}, got {ground!r}")
-        if min_range < 0 or (max_range is not None and max_range <= min_range):
-            raise ConfigError(f"need 0 <= min_range < max_range, got {min_range}, {max_range}")
-        check_max_points(max_points)
+        super().__init__(min_range=min_range, max_range=max_range, ground=ground, ground_height=ground_height,
+                         max_points=max_points, seed=seed)
         self.root = Path(root)
-        self.min_range = float(min_range)
-        self.max_range = max_range
-        self.ground = ground
-        self.ground_height = float(ground_height)
-        self.max_points = max_points
-        self.seed = seed
-        self.stats = {"sweeps_read": 0, "points_read": 0, "points_out_of_range": 0, "points_ground": 0}
-
         seq_dir = _sequence_folder(self.root)
         poses_dir = seq_dir.parent / "poses"
         available = sorted(p.name for p in seq_dir.iterdir() if (p / "velodyne").is_dir())
@@ -89,8 +143,6 @@ class KittiSequences:
             names = available
         else:
             names = [self._resolve_name(n, available, seq_dir) for n in sequences]
-        self.names: list[str] = []
-        self._sweeps: list[list[Path]] = []
         self._transforms: list[np.ndarray] = []  # (T, 4, 4) velodyne -> world, per sequence
         skipped = []
         for name in names:
@@ -128,35 +180,5 @@ class KittiSequences:
                 return candidate
         raise DataError(seq_dir, f"no sequence {text!r} with a velodyne/ folder; found: {', '.join(available) or 'none'}")
 
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def num_frames(self, s: int) -> int:
-        return len(self._sweeps[s])
-
-    def sweep_path(self, s: int, t: int) -> Path:
-        return self._sweeps[s][t]
-
-    def frame(self, s: int, t: int) -> Frame:
-        """Sweep ``t`` of sequence ``s``, filtered in the sensor frame, then registered to the world."""
-        path = self._sweeps[s][t]
-        xyz = read_velodyne(path).astype(np.float64)
-        keep = np.ones(len(xyz), dtype=bool)
-        if self.min_range > 0 or self.max_range is not None:
-            r = np.linalg.norm(xyz, axis=1)
-            in_range = r >= self.min_range
-            if self.max_range is not None:
-                in_range &= r <= self.max_range
-            keep &= in_range
-            self.stats["points_out_of_range"] += int((~in_range).sum())
-        if self.ground == "remove":
-            above = xyz[:, 2] >= self.ground_height
-            self.stats["points_ground"] += int((keep & ~above).sum())
-            keep &= above
-        self.stats["sweeps_read"] += 1
-        self.stats["points_read"] += len(xyz)
-        xyz = xyz[keep]
-        if len(xyz) == 0:
-            raise DataError(path, "no point left after range/ground filtering")
-        xyz = seeded_subset(xyz, self.max_points, self.seed, self.names[s], t)
-        return registered_frame(xyz, self._transforms[s][t])
+    def transform(self, s: int, t: int) -> np.ndarray:
+        return self._transforms[s][t]

@@ -78,6 +78,15 @@ def _kitti(cfg) -> SequenceSet:
     return KittiSequences(_need_root(cfg.root, "kitti"), max_range=cfg.max_range or None, seed=cfg.seed)
 
 
+@PRETRAIN_SOURCES.register("kitti-raw")
+def _kitti_raw(cfg) -> SequenceSet:
+    """LiDAR sweeps of KITTI raw drives, registered with the OXTS poses (every drive under the root;
+    to leave out frames near KITTI object val frames, build ``KittiRawSequences(..., exclude=...)``)."""
+    from strl.sequences.kitti_raw import KittiRawSequences
+
+    return KittiRawSequences(_need_root(cfg.root, "kitti-raw"), max_range=cfg.max_range or None, seed=cfg.seed)
+
+
 @PRETRAIN_SOURCES.register("modelnet40")
 def _modelnet_pretrain(cfg) -> SequenceSet:
     from strl.formats.modelnet import load_modelnet
