@@ -14,6 +14,7 @@ import numpy as np
 from strl.cli.data_report import plural
 from strl.cli.data_source import detect
 from strl.cli.item_names import class_suffix, item_name, sequence_name
+from strl.cli.preview_bev import object_frames_part, preview_object_frames
 from strl.cli.preview_panels import point_count, scatter, thin
 from strl.errors import DataError
 from strl.formats.detect import is_sequence_set
@@ -152,18 +153,22 @@ def _preview(args) -> tuple[str, Path]:
 
     detected = detect(args)
     parts = detected.open()
-    pair = args.pair if args.pair is not None else any(is_sequence_set(d) for d in parts.values())
-    part, data = _pick_part(parts, pair, args.part)
+    part = object_frames_part(parts, args)
+    if part is not None:  # labelled LiDAR frames: seen from above with their boxes
+        data, make, view = parts[part], preview_object_frames, "seen from above"
+    else:
+        pair = args.pair if args.pair is not None else any(is_sequence_set(d) for d in parts.values())
+        part, data = _pick_part(parts, pair, args.part)
+        make = preview_pairs if pair else preview_samples
+        view = "drawn " + {"y": "y up", "-y": "y down", "z": "z up"}[detected.up]
     cfg = AugmentConfig(num_points=args.num_points, pipeline=detected.pipeline)
     frame_points = args.num_points * (2 if detected.pipeline == "scene" else 1)
 
     def fig_factory(width, height):
         return Figure(figsize=(width, height), dpi=100)
 
-    make = preview_pairs if pair else preview_samples
     fig, what = make(fig_factory, detected, part, data, args, cfg, frame_points)
-    up = {"y": "y up", "-y": "y down", "z": "z up"}[detected.up]
-    fig.suptitle(f"{detected.description}\n{what}; drawn {up}", fontsize=9)
+    fig.suptitle(f"{detected.description}\n{what}; {view}", fontsize=9)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 1.0 / fig.get_figheight(), wspace=0.05,
                         hspace=0.15)
     out = Path(args.out)

@@ -1,10 +1,11 @@
-"""What the PATH of ``strl data check`` / ``strl data preview`` names: the built-in data or a dataset."""
+"""What the PATH of ``strl data check`` / ``strl data preview`` names: the built-in data or streets, or a dataset."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 BUILTIN = "builtin"
+BUILTIN_STREETS = "builtin-streets"
 
 
 def builtin_detected(size: str, cache_dir: str, seed: int = 0):
@@ -21,10 +22,35 @@ def builtin_detected(size: str, cache_dir: str, seed: int = 0):
                     Path(BUILTIN), pipeline="object", up="y")
 
 
+def builtin_streets_detected(size: str, cache_dir: str, seed: int = 0):
+    """The built-in streets as a :class:`~strl.formats.detect.Detected`: the pre-training sweeps
+    (KITTI odometry layout) and the labelled train and val frames (KITTI object layout)."""
+    from strl.formats.detect import Detected
+
+    def open_streets() -> dict:
+        from strl.formats.builtin_streets import builtin_streets_root
+        from strl.formats.kitti_object_check import object_parts
+        from strl.sequences.kitti import KittiSequences
+
+        root = builtin_streets_root(seed, size, cache_dir or None)
+        return {"sequences": KittiSequences(root / "odometry"), **object_parts(root / "object")}
+
+    return Detected(BUILTIN_STREETS, f"strl's built-in generated streets (size {size!r}, seed {seed})", open_streets,
+                    Path(BUILTIN_STREETS), pipeline="scene", up="-y")
+
+
+def _names(args, name: str) -> bool:
+    """Whether ``args`` ask for the built-in data called ``name`` (and no such file is there)."""
+    return args.format == name or (args.format is None and args.path == name and not Path(name).exists())
+
+
 def detect(args):
-    """What ``args.path`` holds: the built-in data for ``builtin`` (unless such a file exists), else identify()."""
+    """What ``args.path`` holds: the built-in data for ``builtin``, the built-in streets for
+    ``builtin-streets`` (unless such a file exists), else identify()."""
     from strl.formats.detect import identify
 
-    if args.format == BUILTIN or (args.format is None and args.path == BUILTIN and not Path(BUILTIN).exists()):
+    if _names(args, BUILTIN):
         return builtin_detected(args.builtin_size, args.cache_dir)
+    if _names(args, BUILTIN_STREETS):
+        return builtin_streets_detected(args.builtin_size, args.cache_dir)
     return identify(args.path, args.format)

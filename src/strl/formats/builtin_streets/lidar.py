@@ -96,7 +96,8 @@ def scan(solids: Solids, pose, spec: LidarSpec, rng: np.random.Generator, ground
     base = np.full(len(dirs), ground_reflectance)
     dropout = np.zeros(len(dirs))
     owner = np.where(np.isfinite(hits.t), -1, -2)
-    base[on_solid], dropout[on_solid], owner[on_solid] = solids.reflectance[solid], solids.dropout[solid], solids.owner[solid]
+    base[on_solid], dropout[on_solid] = solids.reflectance[solid], solids.dropout[solid]
+    owner[on_solid] = solids.owner[solid]
     keep = np.isfinite(hits.t) & (hits.t >= spec.min_range) & (rng.random(len(dirs)) >= dropout)
     rng_noise = rng.normal(0.0, spec.range_noise, int(keep.sum()))
     r = hits.t[keep] + rng_noise

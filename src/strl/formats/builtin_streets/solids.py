@@ -66,7 +66,8 @@ class Solids:
 
     def footprint_radius(self) -> np.ndarray:
         """``(S,)`` radius of the circle about each centre that holds the solid seen from above."""
-        return np.where(self.kind == CYLINDER, self.params[:, 3] / 2, np.hypot(self.params[:, 3], self.params[:, 4]) / 2)
+        box_radius = np.hypot(self.params[:, 3], self.params[:, 4]) / 2
+        return np.where(self.kind == CYLINDER, self.params[:, 3] / 2, box_radius)
 
 
 def _column(value, n: int, dtype) -> np.ndarray:
