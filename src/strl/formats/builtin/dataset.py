@@ -35,6 +35,33 @@ SPLITS = ("train", "test")
 log = logging.getLogger(__name__)
 
 
+def check_numbers(cfg, prefix: str, at_least_one: tuple[str, ...] = ()) -> None:
+    """ConfigError unless every ``int`` / ``float`` field of the dataclass ``cfg`` holds a finite
+    number >= 0 of its type, and the fields ``at_least_one`` are >= 1; messages name ``prefix.field``."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.type == "int" and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            raise ConfigError(f"{prefix}.{f.name} must be an integer, got {value!r}")
+        if f.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
+            raise ConfigError(f"{prefix}.{f.name} must be a number, got {value!r}")
+        if f.type in ("int", "float") and (not np.isfinite(value) or value < 0):
+            raise ConfigError(f"{prefix}.{f.name} must be a finite number >= 0, got {value!r}")
+    for name in at_least_one:
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{prefix}.{name} must be at least 1, got {getattr(cfg, name)}")
+
+
+def config_text(cfg) -> str:
+    """The dataclass ``cfg`` as canonical JSON (what a cache file records and is checked against)."""
+    return json.dumps(dataclasses.asdict(cfg), sort_keys=True)
+
+
+def config_fingerprint(cfg, version: int) -> str:
+    """A short hash of every field of ``cfg`` and the generator ``version``: the cache key."""
+    text = json.dumps({"version": version, **dataclasses.asdict(cfg)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class BuiltinConfig:
     """What to generate. Distances are in units of the object's radius (objects fill the unit ball).
@@ -63,18 +90,8 @@ class BuiltinConfig:
     stretch: float = 0.25
 
     def __post_init__(self):
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.type == "int" and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
-                raise ConfigError(f"builtin.{f.name} must be an integer, got {value!r}")
-            if f.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
-                raise ConfigError(f"builtin.{f.name} must be a number, got {value!r}")
-            if not np.isfinite(value) or value < 0:
-                raise ConfigError(f"builtin.{f.name} must be a finite number >= 0, got {value!r}")
-        for name in ("num_classes", "sequences_per_class", "frames", "points_per_frame", "eval_train_per_class",
-                     "eval_test_per_class", "eval_points"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"builtin.{name} must be at least 1, got {getattr(self, name)}")
+        check_numbers(self, "builtin", ("num_classes", "sequences_per_class", "frames", "points_per_frame",
+                                        "eval_train_per_class", "eval_test_per_class", "eval_points"))
         if self.num_classes > len(CLASS_NAMES):
             raise ConfigError(f"builtin.num_classes is {self.num_classes}, but there are only {len(CLASS_NAMES)} "
                               f"built-in classes: {', '.join(CLASS_NAMES)}")
@@ -88,8 +105,7 @@ class BuiltinConfig:
 
     def fingerprint(self) -> str:
         """A short hash of every field and the generator version: the cache key."""
-        text = json.dumps({"version": GENERATOR_VERSION, **dataclasses.asdict(self)}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        return config_fingerprint(self, GENERATOR_VERSION)
 
     def cache_name(self) -> str:
         return f"builtin-{GENERATOR_VERSION}-{self.seed}-{self.fingerprint()}.npz"
@@ -124,7 +140,7 @@ def build_arrays(cfg: BuiltinConfig) -> dict[str, np.ndarray]:
         out[f"{split}_points"] = clouds
         out[f"{split}_labels"] = np.repeat(np.arange(cfg.num_classes, dtype=np.int64), n)
     out["class_names"] = np.array(cfg.class_names)
-    out["config"] = np.array(json.dumps(dataclasses.asdict(cfg), sort_keys=True))
+    out["config"] = np.array(config_text(cfg))
     return out
 
 

@@ -21,7 +21,6 @@ A folder is built under a temporary name and renamed when complete.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -35,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from strl.errors import ConfigError
-from strl.formats.builtin.dataset import default_cache_dir
+from strl.formats.builtin.dataset import check_numbers, config_fingerprint, default_cache_dir
 from strl.formats.kitti_calib import write_calibration
 from strl.formats.kitti_labels import write_label_file
 from strl.formats.kitti_object import write_road_plane
@@ -73,14 +72,10 @@ class StreetsConfig:
     range_noise: float = 0.02
 
     def __post_init__(self):
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-            if not number or (f.type == "int" and value != int(value)) or not np.isfinite(value):
-                raise ConfigError(f"builtin_streets.{f.name} must be a finite {f.type}, got {value!r}")
-            if f.name != "seed" and (value < 0 or (f.type == "int" and value < 1) or (f.name == "max_range"
-                                                                                       and value <= 5)):
-                raise ConfigError(f"builtin_streets.{f.name} is out of range: {value!r}")
+        check_numbers(self, "builtin_streets", ("sequences", "sweeps", "train_frames", "val_frames", "beams",
+                                                "azimuth_steps"))
+        if self.max_range <= LidarSpec.min_range:
+            raise ConfigError(f"builtin_streets.max_range must exceed {LidarSpec.min_range} m, got {self.max_range}")
 
     def lidar(self) -> LidarSpec:
         return LidarSpec(beams=self.beams, azimuth_steps=self.azimuth_steps, max_range=self.max_range,
@@ -88,8 +83,7 @@ class StreetsConfig:
 
     def fingerprint(self) -> str:
         """A short hash of every field and the generator version: the cache key."""
-        text = json.dumps({"version": GENERATOR_VERSION, **dataclasses.asdict(self)}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        return config_fingerprint(self, GENERATOR_VERSION)
 
     def cache_name(self) -> str:
         return f"builtin-streets-{GENERATOR_VERSION}-{self.seed}-{self.fingerprint()}"
