@@ -32,7 +32,7 @@ def test_builtin_streets_source_reads_the_cached_odometry_layout(tmp_path, tiny_
 @pytest.mark.slow
 def test_pretrain_on_builtin_streets(tmp_path, tiny_small):
     cfg = make_config(dataset="builtin-streets", builtin_size="small", cache_dir=str(tmp_path / "cache"),
-                      augment="scene", up_axis=2, num_points=128, frame_points=256, window=1, pair_mode="temporal",
+                      augment="scene", up_axis=1, num_points=128, frame_points=256, window=1, pair_mode="temporal",
                       emb_dims=32, hidden_dim=32, proj_dim=16, batch_size=3, epochs=1, num_workers=0, progress=False,
                       probe="none", final_eval=False, out_dir=str(tmp_path), name="streets", accelerator="cpu")
     folder, _ = pretrain(cfg)
