@@ -96,3 +96,16 @@ def test_bad_values_name_the_line(tmp_path):
         read_calibration(tmp_path / "c.txt")
     with pytest.raises(DataError, match=r"none\.txt: calibration file is missing"):
         read_calibration(tmp_path / "none.txt")
+
+
+def test_write_calibration_round_trips_in_the_released_files_order(tmp_path):
+    from strl.formats.kitti_calib import write_calibration
+
+    (tmp_path / "in.txt").write_text(CALIB_TEXT)
+    calib = read_calibration(tmp_path / "in.txt")
+    path = write_calibration(tmp_path / "out.txt", calib)
+    assert [line.split(":")[0] for line in path.read_text().splitlines() if line] == [
+        "P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"]
+    again = read_calibration(path)
+    for key in ("P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"):
+        assert np.array_equal(getattr(again, key), getattr(calib, key))

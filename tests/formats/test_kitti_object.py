@@ -132,3 +132,12 @@ def test_write_predictions_makes_the_frame_file(tmp_path):
     empty = write_predictions(tmp_path / "pred", "000002", np.zeros((0, 7)), np.zeros(0), [], frame.calib,
                               frame.image_shape)
     assert empty.read_text() == ""
+
+
+def test_write_road_plane_is_read_back(tmp_path):
+    from strl.formats.kitti_object import write_road_plane
+
+    path = write_road_plane(tmp_path / "000000.txt", [-0.01, -0.9999, 0.01, 1.65])
+    assert path.read_text().splitlines()[:3] == ["# Plane", "Width 4", "Height 1"]
+    plane = read_road_plane(path)
+    assert np.allclose(plane, np.array([-0.01, -0.9999, 0.01, 1.65]) / np.linalg.norm([-0.01, -0.9999, 0.01]))

@@ -97,7 +97,9 @@ def test_check_names_each_bad_file(tmp_path, capsys):
 def test_preview_of_object_frames_and_raw_pairs(tmp_path, capsys):
     root = write_object(tmp_path / "object")
     write_drive(tmp_path / "raw", frames=range(4))
-    for path, what in ((root, "samples of 'train'"), (tmp_path / "raw", "temporal pairs of 'drives'")):
-        assert main(["data", "preview", str(path), "--out", str(tmp_path / "p.png"), "--num-points", "64"]) == 0
+    cases = ((root, [], "frames of 'train' with their boxes"), (root, ["--no-pair"], "samples of 'train'"),
+             (tmp_path / "raw", [], "temporal pairs of 'drives'"))
+    for path, flags, what in cases:
+        assert main(["data", "preview", str(path), "--out", str(tmp_path / "p.png"), "--num-points", "64", *flags]) == 0
         out = capsys.readouterr().out
         assert what in out and (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"

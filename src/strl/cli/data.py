@@ -18,7 +18,7 @@ import argparse
 
 from strl.cli.data_check import run_check
 from strl.cli.data_preview import run_preview
-from strl.cli.data_source import BUILTIN, BUILTIN_ROOMS
+from strl.cli.data_source import BUILTIN, BUILTIN_ROOMS, BUILTIN_STREETS
 
 
 def _positive(text: str) -> int:
@@ -31,13 +31,13 @@ def _positive(text: str) -> int:
 def add_arguments(parser) -> None:
     from strl.formats.known_formats import FORMATS
 
-    formats = [BUILTIN, BUILTIN_ROOMS, *FORMATS]
+    formats = [BUILTIN, BUILTIN_ROOMS, BUILTIN_STREETS, *FORMATS]
     sub = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = sub.add_parser("check", help="recognise a dataset, read it and report counts, ranges and problems",
                            description="Exit status: 0 usable, 1 a problem would stop training, 2 usage error.")
     preview = sub.add_parser("preview", help="draw samples or temporal pairs, raw and augmented, into a PNG")
     for p in (check, preview):
-        p.add_argument("path", help="dataset file or folder, or 'builtin' or 'builtin-rooms'")
+        p.add_argument("path", help="dataset file or folder, or 'builtin', 'builtin-rooms' or 'builtin-streets'")
         p.add_argument("--format", choices=formats, default=None, metavar="NAME",
                        help=f"skip recognition; one of: {', '.join(formats)} (default: recognised from the layout)")
         p.add_argument("--builtin-size", choices=["small", "default"], default="small",
@@ -56,7 +56,8 @@ def add_arguments(parser) -> None:
     preview.add_argument("--samples", type=_positive, default=None,
                          help="samples or pairs to show (default: 4 samples or 2 pairs)")
     preview.add_argument("--pair", action=argparse.BooleanOptionalAction, default=None,
-                         help="show temporal pairs (default: yes for sequence data)")
+                         help="show temporal pairs (default: yes for sequence data; labelled LiDAR frames "
+                              "are drawn from above with their boxes unless --pair or --no-pair is given)")
     preview.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
                          help="also show the clouds after the training augmentation (default: yes)")
     preview.add_argument("--num-points", type=_positive, default=1024,

@@ -15,6 +15,7 @@ from strl.cli.data_report import plural
 from strl.cli.data_scenes import preview_scenes, scene_part
 from strl.cli.data_source import detect
 from strl.cli.item_names import class_suffix, item_name, sequence_name
+from strl.cli.preview_bev import object_frames_part, preview_object_frames
 from strl.cli.preview_panels import point_count, scatter, thin
 from strl.errors import DataError
 from strl.formats.detect import is_sequence_set
@@ -153,13 +154,17 @@ def _preview(args) -> tuple[str, Path]:
 
     detected = detect(args)
     parts = detected.open()
-    part = scene_part(parts, args)
+    part, frames_part = scene_part(parts, args), object_frames_part(parts, args)
     if part is not None:  # labelled scenes: drawn from above with their boxes
-        data, make = parts[part], preview_scenes
+        data, make, view = parts[part], preview_scenes, "seen from above"
+    elif frames_part is not None:  # labelled LiDAR frames: seen from above with their boxes
+        part = frames_part
+        data, make, view = parts[part], preview_object_frames, "seen from above"
     else:
         pair = args.pair if args.pair is not None else any(is_sequence_set(d) for d in parts.values())
         part, data = _pick_part(parts, pair, args.part)
         make = preview_pairs if pair else preview_samples
+        view = "drawn " + {"y": "y up", "-y": "y down", "z": "z up"}[detected.up]
     cfg = AugmentConfig(num_points=args.num_points, pipeline=detected.pipeline)
     frame_points = args.num_points * (2 if detected.pipeline == "scene" else 1)
 
@@ -167,8 +172,7 @@ def _preview(args) -> tuple[str, Path]:
         return Figure(figsize=(width, height), dpi=100)
 
     fig, what = make(fig_factory, detected, part, data, args, cfg, frame_points)
-    up = {"y": "y up", "-y": "y down", "z": "z up"}[detected.up]
-    fig.suptitle(f"{detected.description}\n{what}; drawn {up}", fontsize=9)
+    fig.suptitle(f"{detected.description}\n{what}; {view}", fontsize=9)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 1.0 / fig.get_figheight(), wspace=0.05,
                         hspace=0.15)
     out = Path(args.out)

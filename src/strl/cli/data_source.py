@@ -1,4 +1,4 @@
-"""What the PATH of ``strl data check`` / ``strl data preview`` names: the built-in data or rooms, or a dataset."""
+"""What the PATH of ``strl data check`` / ``strl data preview`` names: the built-in data, rooms or streets, or a dataset."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 BUILTIN = "builtin"
 BUILTIN_ROOMS = "builtin-rooms"
+BUILTIN_STREETS = "builtin-streets"
 
 
 def builtin_detected(size: str, cache_dir: str, seed: int = 0):
@@ -37,20 +38,43 @@ def builtin_rooms_detected(size: str, cache_dir: str, seed: int = 0):
                     Path(BUILTIN_ROOMS), pipeline="scene", up="z")
 
 
+def builtin_streets_detected(size: str, cache_dir: str, seed: int = 0):
+    """The built-in streets as a :class:`~strl.formats.detect.Detected`: the pre-training sweeps
+    (KITTI odometry layout) and the labelled train and val frames (KITTI object layout)."""
+    from strl.formats.detect import Detected
+
+    def open_streets() -> dict:
+        from strl.formats.builtin_streets import builtin_streets_root
+        from strl.formats.kitti_object_check import object_parts
+        from strl.sequences.kitti import KittiSequences
+
+        root = builtin_streets_root(seed, size, cache_dir or None)
+        return {"sequences": KittiSequences(root / "odometry"), **object_parts(root / "object")}
+
+    return Detected(BUILTIN_STREETS, f"strl's built-in generated streets (size {size!r}, seed {seed})", open_streets,
+                    Path(BUILTIN_STREETS), pipeline="scene", up="-y")
+
+
+def _names(args, name: str) -> bool:
+    """Whether ``args`` ask for the built-in data called ``name`` (and no such file is there)."""
+    return args.format == name or (args.format is None and args.path == name and not Path(name).exists())
+
+
 def detect(args):
-    """What ``args.path`` holds: the built-in data for ``builtin``, the built-in rooms for ``builtin-rooms``
-    (unless such a file exists), else identify().
+    """What ``args.path`` holds: the built-in data for ``builtin``, the built-in rooms for ``builtin-rooms``,
+    the built-in streets for ``builtin-streets`` (unless such a file exists), else identify().
 
     RGB-D frames are read at ``args.depth_scale`` depth units per metre when it is given.
     """
     from strl.formats.detect import identify
     from strl.formats.openers import open_rgbd
 
-    if args.format == BUILTIN or (args.format is None and args.path == BUILTIN and not Path(BUILTIN).exists()):
+    if _names(args, BUILTIN):
         return builtin_detected(args.builtin_size, args.cache_dir)
-    if args.format == BUILTIN_ROOMS or (args.format is None and args.path == BUILTIN_ROOMS
-                                        and not Path(BUILTIN_ROOMS).exists()):
+    if _names(args, BUILTIN_ROOMS):
         return builtin_rooms_detected(args.builtin_size, args.cache_dir)
+    if _names(args, BUILTIN_STREETS):
+        return builtin_streets_detected(args.builtin_size, args.cache_dir)
     detected = identify(args.path, args.format)
     if detected.format == "rgbd" and args.depth_scale is not None:
         scale = args.depth_scale

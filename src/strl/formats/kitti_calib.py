@@ -23,7 +23,7 @@ import numpy as np
 from strl.errors import DataError
 from strl.sequences.kitti_files import calib_values, homogeneous, read_calib_entries
 
-__all__ = ["Calibration", "fov_mask", "read_calibration"]
+__all__ = ["Calibration", "fov_mask", "read_calibration", "write_calibration"]
 
 _REQUIRED = {"P2": 12, "R0_rect": 9, "Tr_velo_to_cam": 12}
 _OPTIONAL = {"P0": 12, "P1": 12, "P3": 12, "Tr_imu_to_velo": 12}
@@ -123,3 +123,21 @@ def fov_mask(points: np.ndarray, calib: Calibration, image_shape) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         inside = (uv[:, 0] >= 0) & (uv[:, 0] < width) & (uv[:, 1] >= 0) & (uv[:, 1] < height)
     return inside & (rect[:, 2] >= 0)
+
+
+CALIB_KEYS = ("P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo")  # the order of the files
+
+
+def write_calibration(path: str | os.PathLike, calib: Calibration) -> Path:
+    """Write ``calib`` as a ``calib/NNNNNN.txt`` (the inverse of :func:`read_calibration`); returns the path.
+
+    One ``KEY: values`` line per matrix in the released files' order (P0..P3, R0_rect,
+    Tr_velo_to_cam, Tr_imu_to_velo; matrices that are ``None`` are left out), row-major, ``%e``
+    with 12 decimals, and an empty last line, as in the released files. OpenPCDet reads the lines
+    by position, so it needs all seven.
+    """
+    p = Path(path)
+    lines = [f"{key}: " + " ".join(f"{v:.12e}" for v in np.asarray(getattr(calib, key), np.float64).reshape(-1))
+             for key in CALIB_KEYS if getattr(calib, key) is not None]
+    p.write_text("\n".join(lines) + "\n\n")
+    return p

@@ -34,7 +34,7 @@ from strl.sequences.kitti_files import read_sweep
 __all__ = [
     "DEFAULT_CLASSES", "SPLIT_FOLDERS", "Calibration", "KittiFrame", "KittiLabels", "KittiObjectDataset",
     "read_calibration", "read_image_shape", "read_label_file", "read_road_plane", "read_split_ids",
-    "write_label_file", "write_predictions",
+    "write_label_file", "write_predictions", "write_road_plane",
 ]
 
 DEFAULT_CLASSES = ("Car", "Pedestrian", "Cyclist")
@@ -77,6 +77,14 @@ def read_road_plane(path: str | os.PathLike) -> np.ndarray:
         raise DataError(p, "line 4: expected the 4 numbers a b c d of a plane")
     plane = -plane if plane[1] > 0 else plane
     return plane / np.linalg.norm(plane[:3])
+
+
+def write_road_plane(path: str | os.PathLike, plane) -> Path:
+    """Write a road plane ``(a, b, c, d)`` (rectified camera frame) as a ``planes/NNNNNN.txt``:
+    the released files' three header lines, then the four numbers (read by :func:`read_road_plane`)."""
+    p = Path(path)
+    p.write_text("# Plane\nWidth 4\nHeight 1\n" + " ".join(f"{float(v):.6e}" for v in np.ravel(plane)) + "\n")
+    return p
 
 
 def read_split_ids(path: str | os.PathLike) -> list[str]:

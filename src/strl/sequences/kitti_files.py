@@ -109,3 +109,33 @@ def read_sweep(path: Path) -> np.ndarray:
 def read_velodyne(path: Path) -> np.ndarray:
     """A ``.bin`` sweep as ``(N, 3)`` float32 sensor-frame xyz (intensity dropped); see :func:`read_sweep`."""
     return read_sweep(path)[:, :3]
+
+
+def write_sweep(path: str | os.PathLike, records: np.ndarray) -> Path:
+    """Write ``(N, 4)`` records (x, y, z, intensity) as a ``.bin`` sweep of float32 (the inverse of :func:`read_sweep`)."""
+    p = Path(path)
+    np.ascontiguousarray(records, dtype=np.float32).reshape(-1, 4).tofile(p)
+    return p
+
+
+def _rows(matrices: np.ndarray) -> np.ndarray:
+    """``(..., 4, 4)`` or ``(..., 3, 4)`` -> ``(..., 12)``: the top three rows, row-major."""
+    m = np.asarray(matrices, np.float64)
+    return m[..., :3, :].reshape(m.shape[:-2] + (12,))
+
+
+def write_poses(path: str | os.PathLike, poses: np.ndarray) -> Path:
+    """Write ``(T, 4, 4)`` (or ``(T, 3, 4)``) poses as a KITTI poses file: 12 numbers a line
+    (the inverse of :func:`read_poses`)."""
+    p = Path(path)
+    p.write_text("".join(" ".join(f"{v:.9e}" for v in row) + "\n" for row in _rows(poses).reshape(-1, 12)))
+    return p
+
+
+def write_odometry_calib(path: str | os.PathLike, tr: np.ndarray, projections: dict | None = None) -> Path:
+    """Write a sequence's ``calib.txt``: the ``P0:``..``P3:`` lines of ``projections`` (3x4 each,
+    those given) then ``Tr:`` (velodyne -> rectified camera 0, 3x4 or 4x4), as the odometry release."""
+    p = Path(path)
+    entries = [*((key, m) for key, m in (projections or {}).items()), ("Tr", tr)]
+    p.write_text("".join(f"{key}: " + " ".join(f"{v:.12e}" for v in _rows(m)) + "\n" for key, m in entries))
+    return p

@@ -59,6 +59,15 @@ def _builtin_rooms_frames(cfg) -> SequenceSet:
     return builtin_rooms_data(cfg.builtin_seed, cfg.cache_dir, cfg.builtin_size).frames(seed=cfg.seed)
 
 
+@PRETRAIN_SOURCES.register("builtin-streets")
+def _builtin_streets(cfg) -> SequenceSet:
+    """LiDAR sweeps of the built-in streets, read as KITTI odometry sequences (use the scene pipeline)."""
+    from strl.formats.builtin_streets import builtin_streets_sequences
+
+    return builtin_streets_sequences(cfg.builtin_seed, cfg.builtin_size, cfg.cache_dir or None,
+                                     max_range=cfg.max_range or None, subset_seed=cfg.seed)
+
+
 @PRETRAIN_SOURCES.register("shapenet")
 def _shapenet(cfg) -> SequenceSet:
     from strl.formats.shapenet import ShapeNetNPZ
