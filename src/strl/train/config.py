@@ -204,6 +204,12 @@ PRESETS: dict[str, dict[str, Any]] = {
         backbone="votenet", dataset="scannet", num_points=2048, frame_points=4096, batch_size=32, epochs=100,
         optimizer="adam", lars=True, lr=1e-3, augment="scene", window=1, pair_mode="both", num_workers=8,
     ),
+    # laptop-sized: the DGCNN segmentation encoder on depth frames of the built-in rooms (z up), SimCLR
+    "rooms-semseg": dict(
+        backbone="dgcnn-semseg", dataset="builtin-rooms", num_points=1024, frame_points=2048, batch_size=16,
+        epochs=3, method="simclr", lr=1e-3, augment="scene", up_axis=2, window=2, pair_mode="both",
+        probe="none", final_eval=False, num_workers=1,
+    ),
 }
 
 
