@@ -107,6 +107,19 @@ def _peak_rss() -> int:
     return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def timed_step(runner, a, b, device, optimizer) -> tuple["_PhaseTimer", torch.Tensor]:
+    """Forward (``runner.loss``), backward and optimizer step, each timed; the timer and the loss."""
+    timer = _PhaseTimer(device)
+    with timer.phase("forward"):
+        loss = runner.loss(a, b)
+    with timer.phase("backward"):
+        loss.backward()
+    with timer.phase("optimizer"):
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    return timer, loss
+
+
 class _StrlRunner:
     """strl's step: the preset's method (BYOL: ``_foreach`` EMA after the step) and optimizer."""
 
@@ -143,14 +156,7 @@ class _StrlRunner:
             return byol_loss(q_a, z_b) + byol_loss(q_b, z_a)
 
     def phases(self, a, b, device):
-        timer = _PhaseTimer(device)
-        with timer.phase("forward"):
-            loss = self.loss(a, b)
-        with timer.phase("backward"):
-            loss.backward()
-        with timer.phase("optimizer"):
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
+        timer, _ = timed_step(self, a, b, device, self.optimizer)
         with timer.phase("ema"):
             self.method.update_momentum(self.step_count, 1000)
         self.step_count += 1
@@ -228,14 +234,7 @@ class _ClassifyRunner:
         return self.step.loss(a, self._labels(a))
 
     def phases(self, a, b, device):
-        timer = _PhaseTimer(device)
-        with timer.phase("forward"):
-            loss = self.loss(a, b)
-        with timer.phase("backward"):
-            loss.backward()
-        with timer.phase("optimizer"):
-            self.step.optimizer.step()
-            self.step.optimizer.zero_grad()
+        timer, loss = timed_step(self, a, b, device, self.step.optimizer)
         loss.item()  # the reference loop reads the loss back every step
         return timer.times
 

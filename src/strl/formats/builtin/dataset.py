@@ -52,6 +52,19 @@ def check_numbers(cfg, prefix: str, at_least_one: tuple[str, ...] = ()) -> None:
             raise ConfigError(f"{prefix}.{name} must be at least 1, got {getattr(cfg, name)}")
 
 
+def sized(cls, sizes: dict[str, dict], size: str, seed: int, what: str):
+    """``cls(seed=seed, **sizes[size])``: the configuration of a named size of a generated dataset."""
+    if size not in sizes:
+        raise ConfigError(f"unknown {what} size {size!r}; known: {', '.join(sizes)}")
+    return cls(seed=seed, **sizes[size])
+
+
+def item_rng(seed: int, products: dict[str, int], product: str, index: int) -> np.random.Generator:
+    """The generator of item ``index`` of ``product`` (a key of ``products``) of a generated dataset:
+    independent of every other item, so items can be generated in any order or in parallel."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(products[product], index)))
+
+
 def config_text(cfg) -> str:
     """The dataclass ``cfg`` as canonical JSON (what a cache file records and is checked against)."""
     return json.dumps(dataclasses.asdict(cfg), sort_keys=True)

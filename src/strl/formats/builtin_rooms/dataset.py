@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from strl.errors import ConfigError, DataError
 from strl.formats.base import Frame
 from strl.formats.builtin.dataset import (check_numbers, config_fingerprint, config_text, default_cache_dir,
-                                          load_or_build, read_cache)
+                                          item_rng, load_or_build, read_cache, sized)
 from strl.formats.io_utils import check_index
 from strl.formats.scenes import Scene, box_vote_targets, make_scene
 from strl.sequences.depth_points import DepthBackProjection
@@ -111,14 +111,12 @@ SIZES = {
 
 def sized_config(size: str = "default", seed: int = 0) -> RoomsConfig:
     """The :class:`RoomsConfig` of a named size (a key of :data:`SIZES`)."""
-    if size not in SIZES:
-        raise ConfigError(f"unknown built-in rooms size {size!r}; known: {', '.join(SIZES)}")
-    return RoomsConfig(seed=seed, **SIZES[size])
+    return sized(RoomsConfig, SIZES, size, seed, "built-in rooms")
 
 
 def room_rng(seed: int, product: str, index: int) -> np.random.Generator:
     """The generator of room ``index`` of ``product`` (``frames`` or a split)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PRODUCTS[product], index)))
+    return item_rng(seed, PRODUCTS, product, index)
 
 
 def build_split(cfg: RoomsConfig, split: str) -> dict[str, np.ndarray]:

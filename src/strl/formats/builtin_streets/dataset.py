@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from strl.errors import ConfigError
-from strl.formats.builtin.dataset import check_numbers, config_fingerprint, default_cache_dir
+from strl.formats.builtin.dataset import check_numbers, config_fingerprint, default_cache_dir, item_rng, sized
 from strl.formats.kitti_calib import write_calibration
 from strl.formats.kitti_labels import write_label_file
 from strl.formats.kitti_object import write_road_plane
@@ -98,14 +98,12 @@ SIZES = {
 
 def sized_config(size: str = "default", seed: int = 0) -> StreetsConfig:
     """The :class:`StreetsConfig` of a named size (:data:`SIZES`)."""
-    if size not in SIZES:
-        raise ConfigError(f"unknown built-in streets size {size!r}; known: {', '.join(SIZES)}")
-    return StreetsConfig(seed=seed, **SIZES[size])
+    return sized(StreetsConfig, SIZES, size, seed, "built-in streets")
 
 
 def street_rng(seed: int, product: str, index: int) -> np.random.Generator:
     """The generator of street ``index`` of ``product`` (:data:`PRODUCTS`)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PRODUCTS[product], index)))
+    return item_rng(seed, PRODUCTS, product, index)
 
 
 def _street(cfg: StreetsConfig, rng: np.random.Generator, duration: float) -> Street:
