@@ -35,7 +35,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from strl.bench.report import BenchSettings, format_report, run_benchmark, write_json
+    from strl.bench.report import BenchSettings, format_report, run_benchmark
 
     if args.task == "score-detect":
         return run_score_detect(args)
@@ -67,12 +67,7 @@ def run(args) -> int:
         compile=args.compile, batched_views=args.batched_views, original=args.original, subprocess=args.subprocess,
         precision=args.precision, task=args.task,
     )
-    result = run_benchmark(settings)
-    print(format_report(result))
-    if args.json:
-        write_json(result, args.json)
-        print(f"wrote {args.json}")
-    return 0
+    return _print_and_write(run_benchmark(settings), format_report, args.json)
 
 
 def _check_counts_and_device(args) -> None:
@@ -106,17 +101,22 @@ def pointpillars_presets(name: str | None) -> tuple[str, str] | None:
 def run_pointpillars(args, grid: str, pretrain_preset: str) -> int:
     """PointPillars on the ``grid`` preset: pillarisation (1 thread), detector and pre-training steps."""
     from strl.bench.pointpillars import PillarBenchSettings, format_pointpillars_report, run_pointpillars_benchmark
-    from strl.bench.report import write_json
 
     _check_counts_and_device(args)
     settings = PillarBenchSettings(preset=grid, pretrain_preset=pretrain_preset, device=args.device,
                                    batch_size=args.batch_size, points=args.points, threads=args.threads,
                                    steps=args.steps, warmup=args.warmup, precision=args.precision)
-    result = run_pointpillars_benchmark(settings)
-    print(format_pointpillars_report(result))
-    if args.json:
-        write_json(result, args.json)
-        print(f"wrote {args.json}")
+    return _print_and_write(run_pointpillars_benchmark(settings), format_pointpillars_report, args.json)
+
+
+def _print_and_write(result: dict, format_report, json_path: str | None) -> int:
+    """Print a benchmark's report, and write its result as JSON when asked."""
+    from strl.bench.report import write_json
+
+    print(format_report(result))
+    if json_path:
+        write_json(result, json_path)
+        print(f"wrote {json_path}")
     return 0
 
 
