@@ -1,6 +1,7 @@
 """Time one PointPillars training step (pillarise, forward, loss, backward) and inference per frame.
 
-The frames are the synthetic 64-beam sweeps of ``bench_pillarize.py`` (about 52,000 of 120,000
+The frames are the synthetic 64-beam sweeps of :mod:`strl.bench.pointpillars` (``strl bench --preset
+pointpillars-kitti`` times this step too, with the pre-training step) (about 52,000 of 120,000
 points in the KITTI range) with a few ground-truth cars; each preset sees the part of the sweep
 inside its own range.
 
@@ -12,15 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(__file__))
-from bench_pillarize import lidar_sweep, timed  # noqa: E402
-
-from strl.detection.pointpillars import PointPillars, pad_boxes, preset  # noqa: E402
+from strl.bench.pointpillars import PillarBenchSettings, measure_detector
+from strl.detection.pointpillars import preset
 
 
 def main() -> None:
@@ -34,32 +31,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    gen = torch.Generator().manual_seed(0)
-    frames = [lidar_sweep(120_000, gen).to(device) for _ in range(args.batch)]
-    cars = torch.tensor([[10.0, 3.0, -0.95, 3.9, 1.6, 1.56, 0.3], [20.0, -5.0, -0.95, 3.9, 1.6, 1.56, 1.8]], device=device)
-    gt_boxes, gt_classes = pad_boxes([cars] * args.batch, [torch.zeros(2, dtype=torch.long, device=device)] * args.batch)
+    settings = PillarBenchSettings(device=args.device, steps=args.repeats, warmup=1)
     results = []
-    print(f"device {device}, {torch.get_num_threads()} thread(s), batch {args.batch}, median of {args.repeats}; wall time (process CPU time, all threads)")
+    print(f"device {args.device}, {torch.get_num_threads()} thread(s), batch {args.batch}, median of {args.repeats}; wall time (process CPU time, all threads)")
     for name in args.presets.split(","):
         cfg = preset(name)
-        model = PointPillars(cfg).to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-
-        def train_step():
-            model.train()
-            parts = model.loss(model(model.pillarize(frames)), gt_boxes, gt_classes)
-            optimizer.zero_grad()
-            parts.total.backward()
-            optimizer.step()
-
-        @torch.no_grad()
-        def inference():
-            model.eval()
-            model.predict(model(model.pillarize(frames)))
-
-        step, step_cpu = (t / args.batch for t in timed(train_step, args.repeats, device, warmup=1))
-        infer, infer_cpu = (t / args.batch for t in timed(inference, args.repeats, device, warmup=1))
+        r = measure_detector(cfg, args.batch, settings, bf16=False, seed=0)
+        step, step_cpu = r["train_step_seconds"] / args.batch, r["train_step_cpu_seconds"] / args.batch
+        infer, infer_cpu = r["inference_seconds"] / args.batch, r["inference_cpu_seconds"] / args.batch
         nx, ny, _ = cfg.grid_size
         row = dict(preset=name, grid=f"{nx}x{ny}", anchors=cfg.num_anchors, train_step_s_per_frame=round(step, 3), train_step_cpu_s_per_frame=round(step_cpu, 3),
                    inference_s_per_frame=round(infer, 3), inference_cpu_s_per_frame=round(infer_cpu, 3))
@@ -68,7 +47,7 @@ def main() -> None:
               f"inference {infer:.3f} s/frame (CPU {infer_cpu:.3f} s)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(device=str(device), threads=torch.get_num_threads(), batch=args.batch, results=results), f, indent=2)
+            json.dump(dict(device=args.device, threads=torch.get_num_threads(), batch=args.batch, results=results), f, indent=2)
 
 
 if __name__ == "__main__":

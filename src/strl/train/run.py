@@ -159,6 +159,9 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
     if trainer.is_global_zero:
         if cfg.final_eval:
             metrics.update(final_evaluation(cfg, module.encoder, train, test))
+        loss = trainer.callback_metrics.get("train/loss_epoch")
+        if loss is not None:
+            metrics["train_loss_last_epoch"] = float(loss)
         metrics["seconds"] = time.perf_counter() - start
         metrics["skipped_samples"] = SkippedSampleCounter.total(trainer, data.bad_samples)
         metrics["eval_dataset"] = cfg.eval_dataset
