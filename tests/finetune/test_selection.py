@@ -85,3 +85,25 @@ def test_aggregate_reports_mean_and_population_std_over_seeds():
     assert part["score_scratch"] == pytest.approx(0.4) and part["score_last"] == pytest.approx(0.7)
     assert part["score_best_on_test"] == 1.0 and part["score_best_on_test_scratch"] == 0.5
     assert part["score_per_seed"] == [0.5, 0.7, 0.9]
+
+
+def test_without_test_every_evaluation_the_selected_weights_are_scored_at_the_end(tmp_path):
+    """Test is scored at the end only: once with the selected epoch's weights (restored), once with the last."""
+    biases = []
+
+    class WeightTask(ScriptedTask):
+        def evaluate(self, model, split, cfg, device):
+            if split == "val":
+                biases.append(float(model.head.bias[0]))  # the weights of this epoch
+                return super().evaluate(model, split, cfg, device)
+            return Evaluation({"score": float(model.head.bias[0])}, {"pred": np.array([0])})
+
+    cfg = ClassifySettings(epochs=4, batch_size=4, progress=False, save_checkpoints=False, accelerator="cpu",
+                           test_every_evaluation=False)
+    task = WeightTask()
+    data = task.data(cfg, 1.0, 0)
+    data.train = KeyedList(data.train)
+    record = fit_one(task, cfg, data, NoEncoders(), "scratch", 0, str(tmp_path), "run")
+    assert record.best_epoch == 2 and "test/score" not in record.history[0] and len(biases) == 4
+    assert record.selected["score"] == pytest.approx(biases[1])  # epoch 2's weights, restored for the test
+    assert record.last["score"] == pytest.approx(biases[-1]) and record.best_on_test == {}

@@ -91,7 +91,8 @@ def plot_curves(task, records: dict, path: str) -> None:
         mean = lambda name: np.nanmean([[row.get(name, np.nan) for row in r.history] for r in runs], axis=0)  # noqa: E731
         ax_loss.plot(epochs, mean("loss"), color=colour, label=init)
         ax_score.plot(epochs, 100 * mean(f"val/{key}"), color=colour, linestyle="--", label=f"{init}, validation")
-        ax_score.plot(epochs, 100 * mean(f"test/{key}"), color=colour, label=f"{init}, test")
+        if f"test/{key}" in runs[0].history[0]:
+            ax_score.plot(epochs, 100 * mean(f"test/{key}"), color=colour, label=f"{init}, test")
     ax_loss.set(xlabel="epoch", ylabel="training loss", title="loss")
     ax_score.set(xlabel="epoch", ylabel=f"{key} (%)", title="validation and test (mean over seeds)")
     ax_loss.legend()

@@ -49,9 +49,20 @@ def finetune(task, cfg, checkpoint: str | None, log=print) -> tuple[str, dict]:
     if len(summary) > 1:
         plot_label_fractions(task, summary, os.path.join(folder, "label_fractions.png"))
     with open(os.path.join(folder, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2, default=_plain)
+        json.dump(_finite(metrics), f, indent=2, default=_plain, allow_nan=False)
     log(format_table(task, summary, cfg.seeds))
     return folder, metrics
+
+
+def _finite(value):
+    """``value`` with NaN and infinite numbers (scores never computed) as None, so the file is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _plain(value):

@@ -33,7 +33,10 @@ class ProtocolSettings(Settings):
     scratch_baseline: bool = True
     """also fine-tune from random initialisation with the same seeds and recipe"""
     eval_every: Positive = 1
-    """epochs between evaluations of the validation and test splits"""
+    """epochs between evaluations of the validation (and test) split"""
+    test_every_evaluation: bool = True
+    """score the test split at every evaluation (the curves, and the optimistic best-on-test number);
+    off: only for the selected and the last weights (faster on large test splits)"""
 
     @field_validator("label_fraction")
     @classmethod
