@@ -159,6 +159,11 @@ def run_protocol(task, cfg, checkpoint: str | None, folder: str, log=print) -> t
     for fraction in cfg.label_fraction:
         for seed in cfg.seeds:
             data = task.data(cfg, fraction, seed)
+            i = data.info
+            if "train_samples" in i:
+                total = f" of {i['test_scenes_total']}" if i.get("test_scenes_total", i["test_samples"]) != i["test_samples"] else ""
+                log(f"labels {fraction:g}, seed {seed}: {i['train_samples']} training, {i['val_samples']} validation, "
+                    f"{i['test_samples']}{total} test samples")
             for init in inits:
                 name = f"{init}-frac{fraction:g}-seed{seed}"
                 start = time.perf_counter()
