@@ -34,8 +34,8 @@ PRESET_VALUES = {
                            pair_mode="spatial"), 40),
     "votenet-detection": (dict(PAPER, backbone="votenet", dataset="scannet", frame_points=4096, lr=1e-3,
                                augment="scene", window=1), None),
-    "rooms-semseg": (dict(backbone="dgcnn-semseg", dataset="builtin-rooms", num_points=1024, frame_points=2048,
-                          batch_size=16, epochs=3, method="simclr", augment="scene", up_axis=2, window=2,
+    "rooms-semseg": (dict(backbone="dgcnn-semseg", dataset="builtin-rooms", num_points=512, frame_points=1024,
+                          batch_size=16, epochs=2, method="simclr", augment="scene", up_axis=2, window=2,
                           probe="none", final_eval=False, num_workers=1), 20),
     # PointPillars (outdoor.md section 5: OpenPCDet's KITTI grid; section 3.1: partners 0.1-1 s apart), BYOL as the paper
     "pointpillars-kitti-seq": (dict(PAPER, backbone="pointpillars", detector_config="pointpillars-kitti",

@@ -236,8 +236,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
     # laptop-sized: the DGCNN segmentation encoder on depth frames of the built-in rooms (z up), SimCLR
     "rooms-semseg": dict(
-        backbone="dgcnn-semseg", dataset="builtin-rooms", num_points=1024, frame_points=2048, batch_size=16,
-        epochs=3, method="simclr", lr=1e-3, augment="scene", up_axis=2, window=2, pair_mode="both",
+        backbone="dgcnn-semseg", dataset="builtin-rooms", num_points=512, frame_points=1024, batch_size=16,
+        epochs=2, method="simclr", lr=1e-3, augment="scene", up_axis=2, window=2, pair_mode="both",
         probe="none", final_eval=False, num_workers=1,
     ),
     # PointPillars' vfe + backbone_2d on OpenPCDet's full KITTI grid, BYOL on temporal pairs of
