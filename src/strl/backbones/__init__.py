@@ -41,10 +41,22 @@ def _pointpillars(k=None, emb_dims=None, config="pointpillars-kitti", **_):
     return PointPillarsEncoder(config)
 
 
-def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024) -> nn.Module:
+def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024, **options) -> nn.Module:
     """Build a registered backbone by name. ``k`` (None or 0: the backbone's default,
-    :data:`DEFAULT_K`) is ignored by backbones without a k-NN graph."""
-    kwargs = {"emb_dims": emb_dims}
+    :data:`DEFAULT_K`) is ignored by backbones without a k-NN graph; ``options`` go to the
+    backbone's factory (``config`` of ``pointpillars``)."""
+    kwargs = {"emb_dims": emb_dims, **options}
     if k is not None:
         kwargs["k"] = k
     return BACKBONES[name](**kwargs)
+
+
+def build_described_backbone(description: dict) -> nn.Module:
+    """The (untrained) backbone a checkpoint description names: ``backbone``, ``k``, ``emb_dims`` and,
+    for PointPillars, ``detector_config`` (a configuration name or its ``describe()`` dict; a
+    description without one that is itself such a dict, as ``PointPillarsEncoder.description()``
+    is, describes its configuration)."""
+    config = description.get("detector_config") or (description if description.get("config") else None)
+    options = {"config": config} if config else {}
+    return build_backbone(description["backbone"], k=description.get("k"), emb_dims=description.get("emb_dims") or 1024,
+                          **options)
