@@ -12,14 +12,8 @@ from strl.models.pointpillars import PointPillarsDetector
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "detection", "pointpillars"))
 from pointpillars_helpers import car_scene, openpcdet_keys, tiny_config  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread does not wait for a second one that a busy machine has descheduled."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tasks"))
+from outdoor_fixtures import one_thread  # noqa: E402, F401
 
 
 def test_downstream_state_is_openpcdets_127_entries_for_the_kitti_layers():

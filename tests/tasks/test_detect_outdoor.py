@@ -8,22 +8,13 @@ import pytest
 import torch
 
 from strl.formats.builtin_streets import builtin_streets_object_root
-from strl.formats.kitti_labels import write_label_file
 from strl.metrics.kitti import score_kitti_folders
 from strl.tasks.detect import DetectSettings
 from strl.tasks.detect_outdoor import PRESETS, OutdoorDetectTask, flat_scores, metric_keys, nest_scores, write_result_files
 from strl.tasks.outdoor_frames import labelled_frames, road_height
 
 sys.path.insert(0, os.path.dirname(__file__))
-from outdoor_fixtures import TINY, write_kitti_object  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from outdoor_fixtures import TINY, one_thread, write_kitti_object  # noqa: E402, F401
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +107,7 @@ def scored_both_ways(task, data, detections, tmp_path, monkeypatch):
     """The evaluation's metrics with ``detections`` per test frame, and ``strl score kitti``'s of the written files."""
     monkeypatch.setattr(task, "detect", lambda model, split, batch_size, device: detections)
     ev = task.evaluate(None, data.test, settings(), torch.device("cpu"))
-    write_result_files(task, data.test, ev.predictions, str(tmp_path / "results"), write_label_file)
+    write_result_files(task, data.test, ev.predictions, str(tmp_path / "results"))
     info = data.info
     return ev, flat_scores(score_kitti_folders(tmp_path / "results", info["gt"], info["split"]))
 
@@ -152,5 +143,5 @@ def test_a_models_detections_go_through_the_same_path(streets, tmp_path):
     torch.nn.init.constant_(model.dense_head.conv_cls.bias, 3.0)  # every anchor scores 0.95: many boxes
     ev = task.evaluate(model, data.test, settings(), torch.device("cpu"))
     assert len(ev.predictions["pred_score"]) > 10 and set(ev.predictions["pred_scene"]) <= {data.test.frame_id(i) for i in range(2)}
-    write_result_files(task, data.test, ev.predictions, str(tmp_path / "r"), write_label_file)
+    write_result_files(task, data.test, ev.predictions, str(tmp_path / "r"))
     assert flat_scores(score_kitti_folders(tmp_path / "r", data.info["gt"], data.info["split"])) == ev.metrics

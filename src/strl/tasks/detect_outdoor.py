@@ -307,13 +307,12 @@ class OutdoorDetectTask(Task):
         devkit structure of metrics.json (see the module docstring) and the devkit's table."""
         import os
 
-        from strl.formats.kitti_labels import write_label_file
         from strl.metrics.kitti import format_kitti_table
         from strl.tasks.outdoor_frames import FrameSplit
 
         _, test, _ = self._splits
         results_dir = os.path.join(folder, "kitti_results")
-        write_result_files(self, FrameSplit(test, np.arange(len(test))), record.predictions, results_dir, write_label_file)
+        write_result_files(self, FrameSplit(test, np.arange(len(test))), record.predictions, results_dir)
         settings = metrics["settings"]
         init = "pretrained" if metrics.get("checkpoint") else "scratch"
         name = f"{init}-frac{min(settings['label_fraction']):g}-seed{min(settings['seeds'])}"
@@ -347,10 +346,12 @@ class OutdoorDetectTask(Task):
         return "openpcdet-pointpillar", "model_state", openpcdet_state(model.downstream_state_dict())
 
 
-def write_result_files(task: OutdoorDetectTask, split, predictions: dict, folder: str, write) -> None:
+def write_result_files(task: OutdoorDetectTask, split, predictions: dict, folder: str) -> None:
     """One KITTI results file per frame of ``split`` (empty without detections) from the evaluation's
     ``predictions`` arrays, exactly as :meth:`OutdoorDetectTask.evaluate` scored them."""
     import os
+
+    from strl.formats.kitti_labels import write_label_file
 
     os.makedirs(folder, exist_ok=True)
     ids = np.array([split.frame_id(i) for i in range(len(split))])
@@ -363,7 +364,7 @@ def write_result_files(task: OutdoorDetectTask, split, predictions: dict, folder
         mine = order[ends[i] - counts[i]:ends[i]]
         labels = task.result_labels(split, i, predictions["pred_boxes"][mine], predictions["pred_score"][mine],
                                     predictions["pred_class"][mine])
-        write(os.path.join(folder, f"{ids[i]}.txt"), labels)
+        write_label_file(os.path.join(folder, f"{ids[i]}.txt"), labels)
 
 
 TASK = OutdoorDetectTask
