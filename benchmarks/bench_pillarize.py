@@ -8,6 +8,8 @@ Two synthetic sweeps over the ``pointpillars-kitti`` range [0, -39.68, -3, 69.12
 Each is timed for ``pillarize`` (points -> (P, 32, 4) pillars, coordinates, counts) with the
 training and test limits, and for the 10-channel PillarVFE input built from the pillars.
 
+``strl bench --preset pointpillars-kitti`` measures the same pillarisation (and the training steps).
+
 Usage:  python benchmarks/bench_pillarize.py [--threads 1] [--repeats 20] [--device cpu|cuda] [--json out.json]
 """
 
@@ -15,56 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import statistics
-import time
 
 import torch
 
-from strl.bench.machine import synchronize
+from strl.bench.pointpillars import lidar_sweep, timed, uniform_sweep
 from strl.detection.pointpillars import batch_points, pillarize, preset
 from strl.detection.pointpillars.pillar_features import augment_pillar_points
-
-
-def uniform_sweep(n: int, cfg, gen: torch.Generator) -> torch.Tensor:
-    low = torch.tensor(cfg.point_cloud_range[:3])
-    extent = torch.tensor(cfg.point_cloud_range[3:]) - low
-    xyz = torch.rand(n, 3, generator=gen) * extent + low
-    return torch.cat([xyz, torch.rand(n, 1, generator=gen)], dim=1)
-
-
-def lidar_sweep(n: int, gen: torch.Generator) -> torch.Tensor:
-    """A 64-beam sweep over 360 degrees (beams from -24.8 to +2 degrees, sensor 1.73 m above a flat
-    ground): each ray ends on the ground or, earlier, on an obstacle at a random 4-60 m."""
-    beams = 64
-    steps = n // beams
-    elevation = torch.deg2rad(torch.linspace(-24.8, 2.0, beams))[:, None].expand(beams, steps)
-    azimuth = torch.linspace(-math.pi, math.pi, steps)[None, :].expand(beams, steps)
-    ground = torch.where(elevation < 0, 1.73 / torch.tan(-elevation).clamp(min=1e-3), torch.full_like(elevation, 1e3))
-    sector = torch.arange(steps) // 8  # obstacles span 8 azimuth steps; 40% of the sectors have one
-    sectors = steps // 8 + 1
-    obstacle = torch.where(torch.rand(sectors, generator=gen) < 0.4, 4.0 + 56.0 * torch.rand(sectors, generator=gen), torch.tensor(1e3))
-    distance = torch.minimum(ground, obstacle[sector][None, :]) + 0.02 * torch.randn(beams, steps, generator=gen)
-    flat = distance * torch.cos(elevation)
-    xyz = torch.stack([flat * torch.cos(azimuth), flat * torch.sin(azimuth), distance * torch.sin(elevation)], dim=-1)
-    xyz = xyz.reshape(-1, 3)
-    return torch.cat([xyz, torch.rand(len(xyz), 1, generator=gen)], dim=1)
-
-
-def timed(fn, repeats: int, device: torch.device, warmup: int = 2) -> tuple[float, float]:
-    """Median wall seconds and median process CPU seconds of ``repeats`` calls of ``fn`` after
-    ``warmup`` calls. On a shared machine the CPU time of a one-thread run is the better guide to
-    what an idle core would take."""
-    wall, cpu = [], []
-    for i in range(repeats + warmup):
-        synchronize(device)
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        synchronize(device)
-        if i >= warmup:
-            wall.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
-    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> None:

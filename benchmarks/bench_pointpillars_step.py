@@ -1,6 +1,7 @@
 """Time one PointPillars training step (pillarise, forward, loss, backward) and inference per frame.
 
-The frames are the synthetic 64-beam sweeps of ``bench_pillarize.py`` (about 52,000 of 120,000
+The frames are the synthetic 64-beam sweeps of :mod:`strl.bench.pointpillars` (``strl bench --preset
+pointpillars-kitti`` times this step too, with the pre-training step) (about 52,000 of 120,000
 points in the KITTI range) with a few ground-truth cars; each preset sees the part of the sweep
 inside its own range.
 
@@ -12,15 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(__file__))
-from bench_pillarize import lidar_sweep, timed  # noqa: E402
-
-from strl.detection.pointpillars import PointPillars, pad_boxes, preset  # noqa: E402
+from strl.bench.pointpillars import example_boxes, lidar_sweep, timed
+from strl.detection.pointpillars import PointPillars, preset
 
 
 def main() -> None:
@@ -37,8 +34,7 @@ def main() -> None:
     device = torch.device(args.device)
     gen = torch.Generator().manual_seed(0)
     frames = [lidar_sweep(120_000, gen).to(device) for _ in range(args.batch)]
-    cars = torch.tensor([[10.0, 3.0, -0.95, 3.9, 1.6, 1.56, 0.3], [20.0, -5.0, -0.95, 3.9, 1.6, 1.56, 1.8]], device=device)
-    gt_boxes, gt_classes = pad_boxes([cars] * args.batch, [torch.zeros(2, dtype=torch.long, device=device)] * args.batch)
+    gt_boxes, gt_classes = example_boxes(args.batch, device)
     results = []
     print(f"device {device}, {torch.get_num_threads()} thread(s), batch {args.batch}, median of {args.repeats}; wall time (process CPU time, all threads)")
     for name in args.presets.split(","):

@@ -115,15 +115,16 @@ def test_oxts_and_calib_readers(tmp_path):
         read_rigid_calib(tmp_path / "c.txt")
 
 
-def test_pairs_of_raw_sweeps_are_aligned_in_the_anchor_frame(tmp_path):
+def test_pairs_of_raw_sweeps_are_aligned_in_the_anchor_lidar_frame(tmp_path):
     from strl.sequences.pairs import PairDataset
 
     write_drive(tmp_path, frames=range(3))
     seqs = KittiRawSequences(tmp_path)
     item = PairDataset(seqs, frame_points=40, window=1, mode="temporal", seed=0)[1]
-    world_near_anchor = scene() - seqs.frame(0, 1).origin  # both clouds in the anchor's sensor-centred frame
+    to_anchor_lidar = rigid(IMU_TO_VELO) @ np.linalg.inv(imu_pose(1))  # world -> sweep 1's velodyne frame
+    anchor_sweep = scene() @ to_anchor_lidar[:3, :3].T + to_anchor_lidar[:3, 3]
     for cloud in (item["a"].numpy(), item["b"].numpy()):
-        gaps = np.abs(cloud[:, None, :] - world_near_anchor[None]).sum(-1).min(1)
+        gaps = np.abs(cloud[:, None, :] - anchor_sweep[None]).sum(-1).min(1)
         assert gaps.max() < 1e-3
 
 

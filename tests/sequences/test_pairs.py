@@ -63,3 +63,73 @@ def test_epoch_sampler_splits_across_ranks_and_reshuffles():
     assert all(e == 1 for _, e in s0)
     odd = EpochSampler(5, rank=1, world=2, shuffle=False)
     assert len(list(odd)) == 3
+
+
+def _rows(cloud) -> np.ndarray:
+    """``(N, 3)`` rows in lexicographic order, to compare point sets drawn in different orders."""
+    c = np.asarray(cloud, np.float64)
+    return c[np.lexsort(c.T[::-1])]
+
+
+class StaticStreet:
+    """One LiDAR sequence: a static scene seen from two poses, read the way the sweep readers read them."""
+
+    def __init__(self):
+        gx, gy = np.meshgrid(np.arange(2.0, 30.0, 2.0), np.arange(-8.0, 9.0, 2.0))
+        ground = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, -1.7)], 1)
+        pole = np.stack([np.full(5, 12.0), np.full(5, 3.0), np.linspace(-1.5, 1.0, 5)], 1)
+        self.world = np.vstack([ground, pole])
+        self.poses = [_pose(0.0, (0.0, 0.0, 0.0)), _pose(0.15, (1.5, 0.4, 0.05))]  # LiDAR -> world
+
+    def __len__(self):
+        return 1
+
+    def num_frames(self, s):
+        return 2
+
+    def sensor_points(self, t):
+        to_sensor = np.linalg.inv(self.poses[t])
+        return self.world @ to_sensor[:3, :3].T + to_sensor[:3, 3]
+
+    def frame(self, s, t):
+        from strl.sequences.frame_points import registered_frame
+
+        return registered_frame(self.sensor_points(t), self.poses[t], lidar=True)
+
+
+def _pose(yaw, shift):
+    pose = np.eye(4)
+    pose[:2, :2] = [[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]]
+    pose[:3, 3] = shift
+    return pose
+
+
+def test_pairs_of_sweeps_arrive_in_the_anchor_lidar_frame():
+    street = StaticStreet()
+    n = len(street.world)
+    ds = PairDataset(street, frame_points=n, window=1, mode="temporal", seed=0)
+    for t in (0, 1):
+        item = ds[t]
+        anchor_sweep = _rows(street.sensor_points(t))  # what the sensor saw at the anchor sweep
+        np.testing.assert_allclose(_rows(item["a"]), anchor_sweep, atol=1e-4)
+        np.testing.assert_allclose(_rows(item["b"]), anchor_sweep, atol=1e-4)  # the partner, registered into it
+    assert not np.allclose(_rows(street.sensor_points(0)), _rows(street.sensor_points(1)), atol=0.1)
+
+
+def test_pairs_of_kitti_odometry_sweeps_arrive_in_the_anchor_velodyne_frame(tmp_path):
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_kitti import write_sequence
+
+    from strl.sequences.kitti import KittiSequences
+    from strl.sequences.kitti_files import read_velodyne
+
+    write_sequence(tmp_path, sweeps=3)  # one static scene, camera-0 poses, velodyne -> camera Tr
+    seqs = KittiSequences(tmp_path)
+    ds = PairDataset(seqs, frame_points=len(read_velodyne(seqs.sweep_path(0, 1))), window=1, mode="temporal", seed=0)
+    item = ds[1]
+    velodyne = _rows(read_velodyne(seqs.sweep_path(0, 1))[:, :3])  # sweep 1 as stored: x forward, y left, z up
+    np.testing.assert_allclose(_rows(item["a"]), velodyne, atol=2e-4)
+    np.testing.assert_allclose(_rows(item["b"]), velodyne, atol=2e-4)

@@ -34,6 +34,15 @@ PRESET_VALUES = {
                            pair_mode="spatial"), 40),
     "votenet-detection": (dict(PAPER, backbone="votenet", dataset="scannet", frame_points=4096, lr=1e-3,
                                augment="scene", window=1), None),
+    # PointPillars (outdoor.md section 5: OpenPCDet's KITTI grid; section 3.1: partners 0.1-1 s apart), BYOL as the paper
+    "pointpillars-kitti-seq": (dict(PAPER, backbone="pointpillars", detector_config="pointpillars-kitti",
+                                    dataset="kitti", augment="lidar", num_points=32768, frame_points=65536, window=5,
+                                    pair_mode="temporal", batch_size=16, epochs=50, lr=1e-3, probe="none",
+                                    final_eval=False), None),
+    "pointpillars-streets": (dict(backbone="pointpillars", detector_config="pointpillars-laptop",
+                                  dataset="builtin-streets", augment="lidar", num_points=16384, frame_points=32768,
+                                  window=3, pair_mode="temporal", batch_size=8, epochs=8, hidden_dim=1024, lr=1e-3,
+                                  probe="none", final_eval=False, num_workers=1), None),
 }
 
 
@@ -78,6 +87,12 @@ def test_unknown_and_ill_typed_keys_are_clear_errors():
     (["--devices", "0"], "--devices must be 'auto', a device count"),
     (["--backbone", "dgcnn", "--k", "20", "--num-points", "16"], "k = 20 needs more points than neighbours: --num-points is 16"),
     (["--frame-points", "100", "--num-points", "512"], "--frame-points 100 is below --num-points 512"),
+    (["--detector-config", "pointpillars-laptop"], "--detector-config configures the pointpillars backbone, not pointnet"),
+    (["--preset", "pointpillars-streets", "--augment", "scene"], "use --augment lidar"),
+    (["--preset", "pointpillars-streets", "--probe", "knn"], "--probe none --no-final-eval"),
+    (["--preset", "pointpillars-streets", "--final-eval"], "--probe none --no-final-eval"),
+    (["--exclude-object-split", "val", "--object-root", "obj"], "needs --dataset kitti-raw, not builtin"),
+    (["--dataset", "kitti-raw", "--exclude-object-split", "val"], "needs --object-root"),
 ])
 def test_values_a_user_can_reach_are_checked_when_settings_resolve(argv, message):
     with pytest.raises(ConfigError, match=message):
@@ -88,3 +103,14 @@ def test_backbone_choices_follow_the_registry():
     from strl.backbones import BACKBONES
 
     assert sorted(typing.get_args(BackboneName)) == BACKBONES.names()
+
+
+def test_detector_config_names_a_pointpillars_preset_and_sets_the_encoder():
+    from strl.train.module import build_method
+
+    with pytest.raises(ConfigError, match="pointpillars-kitti, pointpillars-laptop"):
+        make_config("pointpillars-streets", detector_config="pointpillars-huge")
+    with pytest.raises(SystemExit):
+        parse(["--preset", "pointpillars-streets", "--detector-config", "pointpillars-huge"])
+    encoder = build_method(make_config("pointpillars-streets", hidden_dim=8, proj_dim=4)).backbone
+    assert encoder.cfg.name == "pointpillars-laptop" and encoder.feature_dim == 384

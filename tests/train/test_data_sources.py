@@ -96,3 +96,22 @@ def test_pretrain_on_rendered_views_of_shapenet_shapes(tmp_path):
     folder, _ = pretrain(cfg)
     ckpt = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), weights_only=True)
     assert ckpt["global_step"] == 4  # 32 views in batches of 8
+
+
+def test_kitti_raw_source_leaves_out_frames_near_object_val_frames(tmp_path, caplog):
+    import logging
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "formats"))
+    from kitti_fixtures import write_mapping
+    from kitti_raw_fixtures import write_drive
+
+    write_mapping(tmp_path / "object")  # val holds raw frame 10 of 2011_09_26_drive_0001 (3 val frames in all)
+    write_drive(tmp_path / "raw", drive="0001", frames=range(13))
+    cfg = make_config(dataset="kitti-raw", root=str(tmp_path / "raw"), exclude_object_split="val",
+                      object_root=str(tmp_path / "object"), exclude_window=2)
+    with caplog.at_level(logging.INFO, logger="strl"):
+        seqs = pretrain_sequences(cfg)
+    assert seqs.excluded == 5 and [list(f) for f in seqs.frame_numbers] == [list(range(8))]  # 8..12 left out
+    assert "left out 5 of 13 raw frames within 2 frames of the 3 KITTI object val frames" in caplog.text
+    everything = pretrain_sequences(cfg.replace(exclude_object_split=""))
+    assert everything.excluded == 0 and everything.num_frames(0) == 13

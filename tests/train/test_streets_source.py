@@ -38,3 +38,48 @@ def test_pretrain_on_builtin_streets(tmp_path, tiny_small):
     folder, _ = pretrain(cfg)
     ckpt = torch.load(os.path.join(folder, "checkpoints", "last.ckpt"), weights_only=True)
     assert ckpt["global_step"] == 1
+
+
+def test_streets_pairs_arrive_in_the_anchor_velodyne_frame(tmp_path, tiny_small):
+    """The streets are written with camera-0 poses (y down); pairs come out in the LiDAR frame (z up)."""
+    import numpy as np
+
+    from strl.sequences.kitti_files import read_velodyne
+    from strl.sequences.pairs import PairDataset
+
+    seqs = pretrain_sequences(make_config("pointpillars-streets", builtin_size="small", cache_dir=str(tmp_path)))
+    sweep = read_velodyne(seqs.sweep_path(0, 1))[:, :3]
+    item = PairDataset(seqs, frame_points=len(sweep), window=1, mode="temporal", seed=0)[1]
+    rows = lambda c: np.asarray(c, np.float64)[np.lexsort(np.asarray(c, np.float64).T[::-1])]  # noqa: E731
+    np.testing.assert_allclose(rows(item["a"]), rows(sweep), atol=1e-3)  # the anchor sweep as the sensor saw it
+    partner = item["b"].numpy()
+    assert abs(np.median(partner[:, 2]) - np.median(sweep[:, 2])) < 0.3  # the same ground height: z is up
+
+
+@pytest.mark.slow
+def test_pretrain_preset_pointpillars_streets_end_to_end(tmp_path, tiny_small, capsys):
+    """``strl pretrain --preset pointpillars-streets`` (tiny settings), then the checkpoint's encoder
+    is rebuilt from its description and exported for OpenPCDet."""
+    from strl.checkpoints.load import load_encoder
+    from strl.cli.main import main
+    from strl.detection.pointpillars import PointPillarsEncoder
+
+    argv = ["pretrain", "--preset", "pointpillars-streets", "--builtin-size", "small", "--cache-dir", str(tmp_path / "cache"),
+            "--num-points", "2048", "--frame-points", "4096", "--batch-size", "2", "--epochs", "1", "--hidden-dim", "32",
+            "--proj-dim", "16", "--num-workers", "0", "--no-progress", "--accelerator", "cpu",
+            "--out-dir", str(tmp_path), "--name", "pp"]
+    assert main(argv) == 0
+    assert "byol loss, mean of the last epoch" in capsys.readouterr().out
+    ckpt = tmp_path / "pp" / "checkpoints" / "last.ckpt"
+    loaded = load_encoder(str(ckpt))
+    assert isinstance(loaded.encoder, PointPillarsEncoder) and loaded.encoder.cfg.name == "pointpillars-laptop"
+    assert loaded.description["config"] == "pointpillars-laptop" and loaded.report.lines() == ["all keys matched"]
+    trained = torch.load(ckpt, weights_only=True)
+    assert trained["global_step"] == 1 and loaded.global_step == 1
+    for key, value in loaded.encoder.state_dict().items():
+        assert torch.equal(value, trained["state_dict"]["method.backbone." + key]), key
+    out = tmp_path / "pointpillar.pth"
+    assert main(["export", str(ckpt), "--to", "openpcdet-pointpillar", str(out)]) == 0
+    state = torch.load(out, weights_only=True)["model_state"]
+    assert state["global_step"].tolist() == [1]
+    assert list(state)[1:] == list(loaded.encoder.state_dict())

@@ -34,8 +34,13 @@ def test_disabled_steps_are_left_out():
 @pytest.mark.parametrize(
     "kwargs, word",
     [
-        ({"pipeline": "lidar"}, "pipeline"),
+        ({"pipeline": "radar"}, "pipeline"),
         ({"disabled": ("subset",)}, "subset"),
+        ({"disabled": ("resample",)}, "resample"),
+        ({"lidar_range": (0, 0, 0, 1, 1)}, "lidar_range"),
+        ({"lidar_range": (0, -1, -1, 0, 1, 1)}, "lidar_range"),
+        ({"world_scale_range": (1.05, 0.95)}, "world_scale_range"),
+        ({"box_dropout_keep": 1.5}, "box_dropout_keep"),
         ({"disabled": ("blur",)}, "blur"),
         ({"crop_p": 1.5}, "crop_p"),
         ({"scale_range": (1.2, 0.8)}, "scale_range"),

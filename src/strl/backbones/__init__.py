@@ -34,29 +34,32 @@ def _votenet(k=None, emb_dims=None, **_):
 @BACKBONES.register("pointpillars")
 def _pointpillars(k=None, emb_dims=None, config="pointpillars-kitti", **_):
     """PointPillars' ``vfe`` + ``backbone_2d`` (OpenPCDet keys), max ‖ mean pooled over the BEV map:
-    LiDAR-frame metres ``(B, N, 3 | 4)`` -> ``(B, 768)``. Default config ``pointpillars-kitti``: range
-    [0, -39.68, -3, 69.12, 39.68, 1], 0.16 m pillars of <= 32 points, BEV backbone 64/128/256 filters."""
+    LiDAR-frame metres ``(B, N, 3 | 4)`` -> ``(B, 2 * backbone channels)``. Default config
+    ``pointpillars-kitti`` (``(B, 768)``): range [0, -39.68, -3, 69.12, 39.68, 1], 0.16 m pillars of
+    <= 32 points, BEV backbone 64/128/256 filters; ``pointpillars-laptop`` (``(B, 384)``) is reduced.
+    ``emb_dims`` is ignored (the config sets the width)."""
     from strl.detection.pointpillars.encoder import PointPillarsEncoder
 
     return PointPillarsEncoder(config)
 
 
-def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024, **options) -> nn.Module:
+def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024, config: str | dict | None = None) -> nn.Module:
     """Build a registered backbone by name. ``k`` (None or 0: the backbone's default,
-    :data:`DEFAULT_K`) is ignored by backbones without a k-NN graph; ``options`` go to the
-    backbone's factory (``config`` of ``pointpillars``)."""
-    kwargs = {"emb_dims": emb_dims, **options}
+    :data:`DEFAULT_K`) is ignored by backbones without a k-NN graph; ``config`` is the detector
+    configuration of ``pointpillars`` (None or '': ``pointpillars-kitti``; a preset name or a
+    ``PointPillarsConfig.describe()`` dict), which sets its grid and width."""
+    kwargs = {"emb_dims": emb_dims}
     if k is not None:
         kwargs["k"] = k
+    if config:
+        kwargs["config"] = config
     return BACKBONES[name](**kwargs)
 
 
 def build_described_backbone(description: dict) -> nn.Module:
     """The (untrained) backbone a checkpoint description names: ``backbone``, ``k``, ``emb_dims`` and,
-    for PointPillars, ``detector_config`` (a configuration name or its ``describe()`` dict; a
-    description without one that is itself such a dict, as ``PointPillarsEncoder.description()``
-    is, describes its configuration)."""
-    config = description.get("detector_config") or (description if description.get("config") else None)
-    options = {"config": config} if config else {}
+    for PointPillars, its detector configuration: ``detector_config`` (a preset name or a
+    ``PointPillarsConfig.describe()`` dict), else ``config`` (the preset name ``strl pretrain`` records)."""
+    config = description.get("detector_config") or description.get("config")
     return build_backbone(description["backbone"], k=description.get("k"), emb_dims=description.get("emb_dims") or 1024,
-                          **options)
+                          config=config)

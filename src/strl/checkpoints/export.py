@@ -45,8 +45,11 @@ EXPORT_TARGETS = {
     "dgcnn-semseg": (("dgcnn-semseg",), "state_dict", ""),  # dgcnn.pytorch DGCNN_semseg
     "dgcnn-partseg": (("dgcnn-partseg",), "state_dict", ""),  # dgcnn.pytorch DGCNN_partseg
     "votenet": (("votenet",), "model_state_dict", "backbone_net."),  # facebookresearch/votenet
+    # open-mmlab/OpenPCDet tools/train.py --pretrained_model: vfe.* + backbone_2d.* and global_step
+    "openpcdet-pointpillar": (("pointpillars",), "model_state", ""),
 }
-DEFAULT_TARGET = {"pointnet": "dgcnn-cls", "dgcnn": "dgcnn-cls", "dgcnn-semseg": "dgcnn-semseg", "dgcnn-partseg": "dgcnn-partseg", "votenet": "votenet"}
+DEFAULT_TARGET = {"pointnet": "dgcnn-cls", "dgcnn": "dgcnn-cls", "dgcnn-semseg": "dgcnn-semseg", "dgcnn-partseg": "dgcnn-partseg",
+                  "votenet": "votenet", "pointpillars": "openpcdet-pointpillar"}
 
 
 def export_finetuned(checkpoint: str, output: str, to: str | None = None) -> list[str]:
@@ -74,7 +77,9 @@ def export_checkpoint(checkpoint: str, output: str, backbone: str | None = None,
     fine-tunes this backbone), plus a safetensors copy with a JSON description.
 
     Modules the pre-training never trains (the original's unused segmentation layers) are left
-    out, so the downstream heads keep their own initialisation. Returns the paths written.
+    out, so the downstream heads keep their own initialisation. ``openpcdet-pointpillar`` writes
+    ``{"model_state": global_step + vfe.* + backbone_2d.*}`` (OpenPCDet's keys; its
+    ``--pretrained_model`` keeps its own ``dense_head``). Returns the paths written.
     """
     loaded = load_encoder(checkpoint, backbone=backbone, k=k)
     name = loaded.description["backbone"]
@@ -91,7 +96,12 @@ def export_checkpoint(checkpoint: str, output: str, backbone: str | None = None,
     if untrained:
         log(f"left out {', '.join(p.rstrip('.') for p in untrained)}: the pre-training never trains them")
     written = []
-    if not output.endswith(".safetensors"):
+    if to == "openpcdet-pointpillar" and not output.endswith(".safetensors"):
+        from strl.detection.pointpillars.export import export_openpcdet
+
+        export_openpcdet(state, output, global_step=loaded.global_step)
+        written.append(output)
+    elif not output.endswith(".safetensors"):
         atomic_torch_save({top_key: OrderedDict((prefix + key, value) for key, value in state.items())}, output)
         written.append(output)
     st_path = os.path.splitext(output)[0] + ".safetensors"

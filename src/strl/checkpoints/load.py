@@ -15,6 +15,7 @@ log = logging.getLogger("strl")
 
 #: (backbone, a key only its state_dict has, the key whose first dim is emb_dims or None); most specific first
 KEY_SIGNATURES = (
+    ("pointpillars", "vfe.pfn_layers.0.linear.weight", None),
     ("votenet", "sa1.mlp_module.layer0.conv.weight", None),
     ("dgcnn-partseg", "transform_net.transform.weight", "conv6.0.weight"),
     ("dgcnn-semseg", "conv6.0.weight", "conv6.0.weight"),
@@ -73,6 +74,7 @@ class LoadedEncoder:
     description: dict
     report: LoadReport
     layout: str
+    global_step: int = 0
 
 
 def load_encoder(path: str, backbone: str | None = None, k: int | None = None, emb_dims: int | None = None) -> LoadedEncoder:
@@ -99,4 +101,4 @@ def load_encoder(path: str, backbone: str | None = None, k: int | None = None, e
     desc["emb_dims"] = emb_dims or desc.get("emb_dims") or inferred_emb or 1024
     encoder = build_described_backbone(desc)
     report = load_state_with_report(encoder, enc_state.state_dict, path, getattr(encoder, "untrained_prefixes", ()))
-    return LoadedEncoder(encoder.eval(), desc, report, enc_state.layout)
+    return LoadedEncoder(encoder.eval(), desc, report, enc_state.layout, enc_state.global_step)

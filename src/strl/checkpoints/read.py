@@ -34,6 +34,7 @@ class EncoderState:
     state_dict: dict[str, torch.Tensor]
     layout: str
     description: dict = field(default_factory=dict)
+    global_step: int = 0  # optimizer steps of the run that wrote it (0 where the checkpoint does not say)
 
 
 def _strip(state: dict, prefix: str) -> dict:
@@ -99,7 +100,8 @@ def read_encoder_state(path: str | os.PathLike) -> EncoderState:
         if isinstance(meta, dict) and meta.get("kind") == "finetuned":
             raise CheckpointError(path, f"is a fine-tuned {meta.get('task', '')} model, not a pre-trained encoder: "
                                         "give the pre-trained checkpoint (strl predict and strl export take this one)")
-        return EncoderState(_strip(state, "method.backbone."), "strl", dict(meta.get("encoder", {})))
+        return EncoderState(_strip(state, "method.backbone."), "strl", dict(meta.get("encoder", {})),
+                            int(obj.get("global_step", 0)))
     for prefix in ONLINE_PREFIXES:
         online = _strip(state, prefix)
         if online:

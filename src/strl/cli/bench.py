@@ -10,8 +10,10 @@ def add_arguments(parser) -> None:
                         help="what to time: the pre-training step, the classification fine-tuning step, or scoring "
                              "ScanNet-val-sized detections against VoteNet's evaluator (default: pretrain)")
     parser.add_argument("--preset", default=None,
-                        help="preset to time: of strl pretrain (default: dgcnn-cls) or of strl finetune classify "
-                             "(default: dgcnn-modelnet40)")
+                        help="preset to time: of strl pretrain (default: dgcnn-cls), of strl finetune classify "
+                             "(default: dgcnn-modelnet40), or a PointPillars grid (pointpillars-kitti, "
+                             "pointpillars-laptop: pillarisation of a 120,000-point sweep on one thread, the "
+                             "detector's training step and inference, the pre-training step)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default: cpu)")
     parser.add_argument("--batch-size", type=int, default=None, help="pairs per step (default: the preset's)")
     parser.add_argument("--points", type=int, default=None, help="points per view (default: the preset's)")
@@ -37,6 +39,9 @@ def run(args) -> int:
 
     if args.task == "score-detect":
         return run_score_detect(args)
+    grids = pointpillars_presets(args.preset)
+    if grids is not None:
+        return run_pointpillars(args, *grids)
     if args.task == "classify":
         from strl.tasks.classify import PRESETS
 
@@ -55,6 +60,22 @@ def run(args) -> int:
     if args.task == "pretrain" and method != "byol" and (args.original or args.batched_views):
         raise ConfigError(f"preset {args.preset!r} trains {method}; the original step and --batched-views are "
                           "BYOL only: add --skip-original and leave out --batched-views")
+    _check_counts_and_device(args)
+    settings = BenchSettings(
+        preset=args.preset, device=args.device, batch_size=args.batch_size, points=args.points,
+        threads=args.threads, steps=args.steps, warmup=args.warmup, workers=args.workers,
+        compile=args.compile, batched_views=args.batched_views, original=args.original, subprocess=args.subprocess,
+        precision=args.precision, task=args.task,
+    )
+    result = run_benchmark(settings)
+    print(format_report(result))
+    if args.json:
+        write_json(result, args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _check_counts_and_device(args) -> None:
     for name in ("batch_size", "points", "threads", "steps"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -66,14 +87,33 @@ def run(args) -> int:
             raise ConfigError("--device cuda given but no CUDA device is available")
     elif args.device != "cpu":
         raise ConfigError(f"--device must be cpu or cuda[:N], got {args.device!r}")
-    settings = BenchSettings(
-        preset=args.preset, device=args.device, batch_size=args.batch_size, points=args.points,
-        threads=args.threads, steps=args.steps, warmup=args.warmup, workers=args.workers,
-        compile=args.compile, batched_views=args.batched_views, original=args.original, subprocess=args.subprocess,
-        precision=args.precision, task=args.task,
-    )
-    result = run_benchmark(settings)
-    print(format_report(result))
+
+
+def pointpillars_presets(name: str | None) -> tuple[str, str] | None:
+    """``(detector preset, pre-training preset)`` when ``name`` is a PointPillars grid
+    (``pointpillars-kitti``, ``pointpillars-laptop``) or a pre-training preset of the pointpillars
+    backbone; else None."""
+    from strl.detection.pointpillars.config import PRESETS as DETECTOR_PRESETS
+    from strl.train.config import PRESETS
+
+    if name in DETECTOR_PRESETS.names():
+        return name, "pointpillars-kitti-seq"
+    if name in PRESETS and PRESETS[name].get("backbone") == "pointpillars":
+        return PRESETS[name].get("detector_config") or "pointpillars-kitti", name
+    return None
+
+
+def run_pointpillars(args, grid: str, pretrain_preset: str) -> int:
+    """PointPillars on the ``grid`` preset: pillarisation (1 thread), detector and pre-training steps."""
+    from strl.bench.pointpillars import PillarBenchSettings, format_pointpillars_report, run_pointpillars_benchmark
+    from strl.bench.report import write_json
+
+    _check_counts_and_device(args)
+    settings = PillarBenchSettings(preset=grid, pretrain_preset=pretrain_preset, device=args.device,
+                                   batch_size=args.batch_size, points=args.points, threads=args.threads,
+                                   steps=args.steps, warmup=args.warmup, precision=args.precision)
+    result = run_pointpillars_benchmark(settings)
+    print(format_pointpillars_report(result))
     if args.json:
         write_json(result, args.json)
         print(f"wrote {args.json}")

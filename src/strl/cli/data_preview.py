@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,8 @@ def _preview(args) -> tuple[str, Path]:
         pair = args.pair if args.pair is not None else any(is_sequence_set(d) for d in parts.values())
         part, data = _pick_part(parts, pair, args.part)
         make = preview_pairs if pair else preview_samples
+        if pair and is_sequence_set(data) and len(data) and data.frame(0, 0).lidar_pose is not None:
+            detected = replace(detected, up="z")  # pairs of sweeps arrive in the anchor's LiDAR frame
         view = "drawn " + {"y": "y up", "-y": "y down", "z": "z up"}[detected.up]
     cfg = AugmentConfig(num_points=args.num_points, pipeline=detected.pipeline)
     frame_points = args.num_points * (2 if detected.pipeline == "scene" else 1)

@@ -10,7 +10,7 @@ from strl.settings.common import CheckpointSettings
 class ExportSettings(CheckpointSettings):
     """All settings of ``strl export``."""
 
-    to: Literal["", "dgcnn-cls", "dgcnn-semseg", "dgcnn-partseg", "votenet"] = ""
+    to: Literal["", "dgcnn-cls", "dgcnn-semseg", "dgcnn-partseg", "votenet", "openpcdet-pointpillar"] = ""
     """downstream code base ('': the one that fine-tunes the checkpoint's backbone, or that runs the fine-tuned model)"""
 
 

@@ -46,6 +46,9 @@ def run(args) -> int:
         print(f"  random weights {100 * metrics['svm_accuracy_random_init']:.1f} %")
         print(f"  paper protocol (raw features, C=1): {100 * metrics['svm_accuracy_paper']:.1f} % vs {100 * metrics['svm_accuracy_random_init_paper']:.1f} %")
         print(f"  5 labels per class: {100 * metrics['svm_accuracy_few']:.1f} % vs {100 * metrics['svm_accuracy_few_random_init']:.1f} %")
+    if "train_loss_last_epoch" in metrics:
+        print(f"{cfg.method} loss, mean of the last epoch: {metrics['train_loss_last_epoch']:.4f} "
+              f"(per epoch in {os.path.join(folder, 'logs', 'metrics.csv')})")
     if metrics.get("skipped_samples"):
         print(f"skipped {metrics['skipped_samples']} bad sample(s) (--on-bad-sample skip); see the log above")
     print(f"finished in {metrics['seconds']:.0f} s; run folder {folder}")

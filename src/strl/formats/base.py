@@ -37,10 +37,14 @@ class Frame:
     points: ``(N, 3)`` float32 in the sequence's shared (world) frame.
     origin: ``(3,)`` float32 position of the sensor in that frame, or ``None`` (objects). Pairs
         subtract the anchor frame's origin from both frames, so a pair stays aligned near zero.
+    lidar_pose: ``(4, 4)`` float64 LiDAR -> world transform of a LiDAR sweep, or ``None``. Pairs
+        whose anchor has one are expressed in the anchor sweep's LiDAR frame instead (x forward,
+        y left, z up, the sensor at the origin), as a LiDAR detector sees a sweep.
     """
 
     points: np.ndarray
     origin: np.ndarray | None = None
+    lidar_pose: np.ndarray | None = None
 
 
 @runtime_checkable

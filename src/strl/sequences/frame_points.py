@@ -25,8 +25,18 @@ def seeded_subset(points: np.ndarray, max_points: int | None, seed: int, sequenc
     return points[np.sort(rng.choice(len(points), max_points, replace=False))]
 
 
-def registered_frame(points: np.ndarray, to_world: np.ndarray) -> Frame:
-    """``(N, 3)`` sensor points moved by the 4x4 ``to_world``: world points and the sensor origin, float32."""
+def transform_points(points: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    """``(N, 3)`` points moved by the 4x4 ``transform`` (in the points' dtype promoted with the transform's)."""
     # einsum, not @: a multi-threaded BLAS call for three columns mostly costs thread start-up
-    world = np.einsum("nj,ij->ni", points, to_world[:3, :3]) + to_world[:3, 3]
-    return Frame(world.astype(np.float32), to_world[:3, 3].astype(np.float32))
+    return np.einsum("nj,ij->ni", points, transform[:3, :3]) + transform[:3, 3]
+
+
+def registered_frame(points: np.ndarray, to_world: np.ndarray, lidar: bool = False) -> Frame:
+    """``(N, 3)`` sensor points moved by the 4x4 ``to_world``: world points and the sensor origin, float32.
+
+    ``lidar``: the points are a LiDAR sweep; the frame keeps ``to_world`` as its ``lidar_pose``, so
+    pairs are expressed in the anchor sweep's LiDAR frame (:class:`strl.sequences.pairs.PairDataset`).
+    """
+    world = transform_points(points, to_world)
+    pose = np.asarray(to_world, np.float64) if lidar else None
+    return Frame(world.astype(np.float32), to_world[:3, 3].astype(np.float32), pose)

@@ -10,6 +10,8 @@
 ``root`` may also be the ``sequences`` folder itself. Sweeps are ordered by the number in their
 stem. A world point is ``pose_i @ Tr @ [x, y, z, 1]``; the sensor origin is ``pose_i @ Tr @ [0, 0, 0, 1]``.
 Filtering (range, ground) happens in the sensor frame, before registration. Intensity is ignored.
+Each frame carries its LiDAR -> world transform (``Frame.lidar_pose``), so temporal pairs arrive
+in the anchor sweep's LiDAR frame (the partner registered into it with the poses).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ class SweepSequences:
     and the registration. Subclasses fill :attr:`names`, one list of sweep paths per sequence in
     ``_sweeps`` and implement :meth:`transform`. See :class:`KittiSequences` for the arguments.
 
-    ``frame(s, t)`` returns ``Frame(points (N, 3) float32 world, origin (3,) float32 sensor position)``.
+    ``frame(s, t)`` returns ``Frame(points (N, 3) float32 world, origin (3,) float32 sensor position,
+    lidar_pose (4, 4) float64 LiDAR -> world)``.
     """
 
     def __init__(self, *, min_range: float = 0.0, max_range: float | None = None, ground: str = "keep",
@@ -100,7 +103,7 @@ class SweepSequences:
         if len(xyz) == 0:
             raise DataError(path, "no point left after range/ground filtering")
         xyz = seeded_subset(xyz, self.max_points, self.seed, self.names[s], t)
-        return registered_frame(xyz, self.transform(s, t))
+        return registered_frame(xyz, self.transform(s, t), lidar=True)
 
 
 class KittiSequences(SweepSequences):

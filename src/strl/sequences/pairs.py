@@ -13,6 +13,7 @@ from torch.utils.data import Dataset
 
 from strl.errors import ConfigError
 from strl.formats.base import SequenceSet
+from strl.sequences.frame_points import transform_points
 
 PAIR_MODES = ("temporal", "spatial", "both")
 
@@ -45,8 +46,11 @@ class PairDataset(Dataset):
     """Pairs of frames ``(frame_points, 3)`` float32 from a :class:`SequenceSet`.
 
     One item per frame (the anchor). Both frames are shifted by the anchor's sensor origin (when the
-    sequence has one), so a pair stays aligned in one frame near zero. Items are indexed by
-    ``(index, epoch)`` keys (see :class:`EpochSampler`) or by a plain index (epoch 0).
+    sequence has one), so a pair stays aligned in one frame near zero. LiDAR sweeps (frames with a
+    ``lidar_pose``) are instead both expressed in the anchor sweep's LiDAR frame (x forward, y left,
+    z up, the sensor at the origin): the partner sweep is registered into it with the poses, and
+    the anchor is its own sweep as the sensor saw it. Items are indexed by ``(index, epoch)`` keys
+    (see :class:`EpochSampler`) or by a plain index (epoch 0).
     """
 
     def __init__(self, sequences: SequenceSet, frame_points: int, window: int = 1, mode: str = "both", seed: int = 0):
@@ -71,9 +75,14 @@ class PairDataset(Dataset):
         u = partner_frame(t, self.sequences.num_frames(s), self.window, self.mode, rng)
         anchor = self.sequences.frame(s, t)
         partner = anchor if u == t else self.sequences.frame(s, u)
-        shift = np.zeros(3, np.float32) if anchor.origin is None else np.asarray(anchor.origin, np.float32)
-        a = resample(anchor.points, self.frame_points, rng) - shift
-        b = resample(partner.points, self.frame_points, rng) - shift
+        a = resample(anchor.points, self.frame_points, rng)
+        b = resample(partner.points, self.frame_points, rng)
+        if anchor.lidar_pose is not None:
+            to_anchor = np.linalg.inv(anchor.lidar_pose)
+            a, b = transform_points(a, to_anchor), transform_points(b, to_anchor)
+        elif anchor.origin is not None:
+            shift = np.asarray(anchor.origin, np.float32)
+            a, b = a - shift, b - shift
         return {
             "a": torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)),
             "b": torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32)),

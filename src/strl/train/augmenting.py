@@ -16,9 +16,15 @@ from strl.transforms.config import AugmentConfig
 
 
 def augment_config(cfg) -> AugmentConfig:
-    """The spatial augmentation a pre-training configuration asks for."""
+    """The spatial augmentation a pre-training configuration asks for; the lidar pipeline of a
+    ``pointpillars`` encoder keeps the points inside its detector's point-cloud range."""
+    lidar_range = None
+    if cfg.augment == "lidar" and cfg.backbone == "pointpillars":
+        from strl.detection.pointpillars.config import preset
+
+        lidar_range = preset(cfg.detector_config or "pointpillars-kitti").point_cloud_range
     return AugmentConfig(num_points=cfg.num_points, pipeline=cfg.augment,
-                         rotate_up_p=1.0 if cfg.rotate_up else 0.0, up_axis=cfg.up_axis)
+                         rotate_up_p=1.0 if cfg.rotate_up else 0.0, up_axis=cfg.up_axis, lidar_range=lidar_range)
 
 
 def batch_seed(keys: torch.Tensor) -> int:

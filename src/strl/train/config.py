@@ -29,6 +29,12 @@ def _pretrain_sources() -> list[str]:
     return PRETRAIN_SOURCES.names()
 
 
+def _detector_configs() -> list[str]:
+    from strl.detection.pointpillars.config import PRESETS as DETECTOR_PRESETS
+
+    return ["", *DETECTOR_PRESETS.names()]
+
+
 def _eval_sources() -> list[str]:
     from strl.train.data import EVAL_SOURCES
 
@@ -45,7 +51,9 @@ class ModelSettings(Settings):
     k: NonNegative = 0
     """neighbours of the DGCNN k-NN graph (0: the backbone's default: dgcnn and dgcnn-partseg 40, dgcnn-semseg 20)"""
     emb_dims: Positive = 1024
-    """width of the encoder's last layer"""
+    """width of the encoder's last layer (pointpillars: set by --detector-config)"""
+    detector_config: Annotated[str, Choices(_detector_configs)] = ""
+    """pointpillars: the detector configuration whose vfe + backbone_2d are pre-trained ('': pointpillars-kitti, OpenPCDet's KITTI grid; pointpillars-laptop: a reduced grid)"""
     hidden_dim: Positive = 4096
     """hidden width of the projector and predictor"""
     proj_dim: Positive = 256
@@ -73,8 +81,8 @@ class DataSettings(Settings):
     """partner frames at most this many steps apart (0: spatial pairs only)"""
     pair_mode: Literal["temporal", "spatial", "both"] = "both"
     """temporal pairs (two frames), spatial pairs (one frame twice), or both"""
-    augment: Literal["object", "scene"] = "object"
-    """spatial augmentation pipeline: object or scene"""
+    augment: Literal["object", "scene", "lidar"] = "object"
+    """spatial augmentation pipeline: object or scene (views scaled into the unit sphere), or lidar (metres, z up: flip, rotation about z, scaling, shift, the detector's range, box drop-out)"""
     augment_on: Literal["auto", "worker", "device"] = "auto"
     """where augmentation runs (auto: on the device with a GPU, in data workers on CPU)"""
     rotate_up: bool = False
@@ -93,6 +101,12 @@ class DataSettings(Settings):
     """RGB-D depth units per metre (ScanNet 1000; TUM RGB-D 5000)"""
     max_range: Annotated[float, Field(ge=0.0)] = 0.0
     """LiDAR: drop points farther than this many metres (0: keep all)"""
+    exclude_object_split: Literal["", "train", "val"] = ""
+    """kitti-raw: leave out raw frames near the frames of this KITTI object split (needs --object-root with the devkit's mapping/)"""
+    object_root: str = ""
+    """KITTI object folder (ImageSets/ and the devkit's mapping/) for --exclude-object-split"""
+    exclude_window: NonNegative = 10
+    """with --exclude-object-split: raw frames at most this many frames from an object frame are left out"""
     cache_dir: str = ""
     """cache of generated and converted data ('': $STRL_CACHE_DIR or ~/.cache/strl)"""
     on_bad_sample: Literal["stop", "skip"] = "stop"
@@ -172,6 +186,22 @@ class PretrainConfig(EvalSettings, PretrainRunSettings, OptimSettings, DataSetti
                 if getattr(self, name) <= k:
                     raise ConfigError(f"k = {k} needs more points than neighbours: --{name.replace('_', '-')} "
                                       f"is {getattr(self, name)}; give a smaller --k or more points")
+        if self.detector_config and self.backbone != "pointpillars":
+            raise ConfigError(f"--detector-config configures the pointpillars backbone, not {self.backbone}")
+        if self.backbone == "pointpillars":
+            if self.augment != "lidar":
+                raise ConfigError(f"the pointpillars encoder sees metric LiDAR-frame views; --augment {self.augment} "
+                                  "scales each view into the unit sphere: use --augment lidar")
+            if self.probe != "none" or self.final_eval:
+                raise ConfigError("the linear-SVM probes score object classification, not a LiDAR encoder: "
+                                  "give --probe none --no-final-eval (fine-tune it with strl finetune detect)")
+        if self.exclude_object_split:
+            if self.dataset != "kitti-raw":
+                raise ConfigError(f"--exclude-object-split leaves out KITTI raw frames: it needs --dataset kitti-raw, "
+                                  f"not {self.dataset} (odometry sequences 00-10 share no drive with KITTI object frames)")
+            if not self.object_root:
+                raise ConfigError("--exclude-object-split needs --object-root: the KITTI object folder with "
+                                  "ImageSets/ and the devkit's mapping/")
         if self.frame_points and self.frame_points < self.num_points:
             raise ConfigError(f"--frame-points {self.frame_points} is below --num-points {self.num_points}: "
                               "frames must hold at least the points of a view (0 reads --num-points)")
@@ -203,6 +233,20 @@ PRESETS: dict[str, dict[str, Any]] = {
     "votenet-detection": dict(
         backbone="votenet", dataset="scannet", num_points=2048, frame_points=4096, batch_size=32, epochs=100,
         optimizer="adam", lars=True, lr=1e-3, augment="scene", window=1, pair_mode="both", num_workers=8,
+    ),
+    # PointPillars' vfe + backbone_2d on OpenPCDet's full KITTI grid, BYOL on temporal pairs of
+    # odometry sweeps 00-10 (--dataset kitti-raw for raw drives), the partner within 0.5 s (5 sweeps)
+    # registered into the anchor's LiDAR frame; 32768 of a sweep's points in the detector's range per view
+    "pointpillars-kitti-seq": dict(
+        backbone="pointpillars", detector_config="pointpillars-kitti", dataset="kitti", augment="lidar",
+        num_points=32768, frame_points=65536, window=5, pair_mode="temporal", batch_size=16, epochs=50,
+        optimizer="adam", lars=True, lr=1e-3, probe="none", final_eval=False, num_workers=8,
+    ),
+    # laptop-sized: the reduced pointpillars-laptop grid on the built-in streets, BYOL
+    "pointpillars-streets": dict(
+        backbone="pointpillars", detector_config="pointpillars-laptop", dataset="builtin-streets", augment="lidar",
+        num_points=16384, frame_points=32768, window=3, pair_mode="temporal", batch_size=8, epochs=8,
+        hidden_dim=1024, lr=1e-3, probe="none", final_eval=False, num_workers=1,
     ),
 }
 

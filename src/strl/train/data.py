@@ -6,6 +6,7 @@ an unused format costs nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from strl.errors import ConfigError, DataError
@@ -15,6 +16,7 @@ from strl.registry import Registry
 PRETRAIN_SOURCES: Registry = Registry("pre-training dataset")
 EVAL_SOURCES: Registry = Registry("evaluation dataset")
 SCENE_SOURCES: Registry = Registry("labelled scene dataset")
+log = logging.getLogger("strl")
 
 
 def _need_root(root: str, what: str) -> str:
@@ -104,11 +106,25 @@ def _kitti(cfg) -> SequenceSet:
 
 @PRETRAIN_SOURCES.register("kitti-raw")
 def _kitti_raw(cfg) -> SequenceSet:
-    """LiDAR sweeps of KITTI raw drives, registered with the OXTS poses (every drive under the root;
-    to leave out frames near KITTI object val frames, build ``KittiRawSequences(..., exclude=...)``)."""
+    """LiDAR sweeps of KITTI raw drives, registered with the OXTS poses (every drive under the root),
+    less the raw frames within ``cfg.exclude_window`` frames of the KITTI object frames of
+    ``cfg.exclude_object_split`` (found with the devkit mapping under ``cfg.object_root``)."""
     from strl.sequences.kitti_raw import KittiRawSequences
 
-    return KittiRawSequences(_need_root(cfg.root, "kitti-raw"), max_range=cfg.max_range or None, seed=cfg.seed)
+    root = _need_root(cfg.root, "kitti-raw")
+    exclude = None
+    if cfg.exclude_object_split:
+        from strl.formats.kitti_mapping import frames_near, split_frames
+
+        object_frames = split_frames(_need_root(cfg.object_root, "kitti object"), cfg.exclude_object_split)
+        exclude = frames_near(object_frames, cfg.exclude_window)
+    seqs = KittiRawSequences(root, max_range=cfg.max_range or None, seed=cfg.seed, exclude=exclude)
+    if exclude is not None:
+        kept = sum(seqs.num_frames(s) for s in range(len(seqs)))
+        log.info("kitti-raw: left out %d of %d raw frames within %d frames of the %d KITTI object %s frames "
+                 "(%s); %d frames in %d runs remain", seqs.excluded, seqs.excluded + kept, cfg.exclude_window,
+                 len(object_frames), cfg.exclude_object_split, cfg.object_root, kept, len(seqs))
+    return seqs
 
 
 @PRETRAIN_SOURCES.register("modelnet40")

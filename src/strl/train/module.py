@@ -18,7 +18,7 @@ CHECKPOINT_FORMAT = 1
 
 def build_method(cfg: PretrainConfig) -> Method:
     """The method named by ``cfg.method`` around the backbone named by ``cfg.backbone``."""
-    backbone = build_backbone(cfg.backbone, k=cfg.k, emb_dims=cfg.emb_dims)
+    backbone = build_backbone(cfg.backbone, k=cfg.k, emb_dims=cfg.emb_dims, config=cfg.detector_config or None)
     cls = METHODS[cfg.method]
     accepted = inspect.signature(cls.__init__).parameters
     kwargs = {name: getattr(cfg, name) for name in accepted if name not in ("self", "backbone") and hasattr(cfg, name)}
@@ -26,7 +26,26 @@ def build_method(cfg: PretrainConfig) -> Method:
 
 
 def encoder_description(cfg: PretrainConfig) -> dict:
-    """What a checkpoint's encoder is, so it can be rebuilt and fed correctly."""
+    """What a checkpoint's encoder is, so it can be rebuilt and fed correctly.
+
+    A ``pointpillars`` encoder is described by its detector configuration: ``config`` (its preset
+    name, which :func:`strl.backbones.build_backbone` takes) and the grid and layer sizes of
+    :meth:`~strl.detection.pointpillars.config.PointPillarsConfig.describe`.
+    """
+    if cfg.backbone == "pointpillars":
+        from strl.detection.pointpillars.config import preset
+
+        detector = preset(cfg.detector_config or "pointpillars-kitti")
+        return {
+            "backbone": cfg.backbone,
+            "k": None,
+            "emb_dims": 2 * detector.backbone_channels,
+            "in_channels": detector.point_features,
+            "num_points": cfg.num_points,
+            **detector.describe(),
+            "preprocessing": "LiDAR frame of the sweep in metres (x forward, y left, z up, the sensor at the origin); "
+                             "pre-trained on x, y, z with reflectance 0",
+        }
     return {
         "backbone": cfg.backbone,
         "k": resolve_k(cfg.backbone, cfg.k),

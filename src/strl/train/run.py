@@ -58,6 +58,16 @@ def resolve_run(cfg: PretrainConfig) -> tuple[str, str | None]:
     return folder, path
 
 
+def write_settings(cfg: PretrainConfig, folder: str) -> None:
+    """``config.yaml`` in the run folder: the resolved settings and the package version. ``resume``
+    is written empty (it is an action, not a setting), so ``--config`` of this file repeats the run."""
+    from strl import __version__
+    from strl.settings import settings_yaml
+
+    with open(os.path.join(folder, "config.yaml"), "w") as f:
+        f.write(settings_yaml(cfg.replace(resume="").to_dict(), __version__))
+
+
 def uses_gpu(cfg: PretrainConfig) -> bool:
     return cfg.accelerator in ("gpu", "cuda") or (cfg.accelerator == "auto" and torch.cuda.is_available())
 
@@ -149,6 +159,9 @@ def pretrain(cfg: PretrainConfig) -> tuple[str, dict]:
     if trainer.is_global_zero:
         if cfg.final_eval:
             metrics.update(final_evaluation(cfg, module.encoder, train, test))
+        loss = trainer.callback_metrics.get("train/loss_epoch")
+        if loss is not None:
+            metrics["train_loss_last_epoch"] = float(loss)
         metrics["seconds"] = time.perf_counter() - start
         metrics["skipped_samples"] = SkippedSampleCounter.total(trainer, data.bad_samples)
         metrics["eval_dataset"] = cfg.eval_dataset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from strl.errors import ConfigError
@@ -16,17 +17,27 @@ SCENE_ORDER = (
     "upsample", "normalize", "scale", "rotate", "translate",
     "jitter", "crop", "cutout", "dropout", "subset",
 )
-PIPELINES = {"object": OBJECT_ORDER, "scene": SCENE_ORDER}
-STEP_NAMES = frozenset(OBJECT_ORDER)
+#: Step order of the metric LiDAR pipeline (LiDAR-frame views in metres, z up; no normalisation):
+#: OpenPCDet-style global transforms, the detector's range, box drop-out, the view's points, jitter.
+LIDAR_ORDER = (
+    "world_flip", "world_rotate", "world_scale", "world_translate",
+    "range_crop", "box_dropout", "resample", "jitter",
+)
+PIPELINES = {"object": OBJECT_ORDER, "scene": SCENE_ORDER, "lidar": LIDAR_ORDER}
+STEP_NAMES = frozenset(OBJECT_ORDER) | frozenset(LIDAR_ORDER)
+#: the last step of each pipeline makes the output size: it cannot be disabled
+OUTPUT_STEPS = ("subset", "resample")
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
     """Every knob of :func:`strl.transforms.augment`.
 
-    ``pipeline`` picks the step order ("object" or "scene"); ``disabled`` lists step names to
-    skip (any of :data:`STEP_NAMES` except "subset", which makes the output size). Ranges are
-    ``(low, high)`` pairs; ``*_p`` is the probability that a step is applied to a sample.
+    ``pipeline`` picks the step order ("object", "scene" or "lidar"); ``disabled`` lists step
+    names to skip (any of :data:`STEP_NAMES` except "subset" and "resample", which make the output
+    size). Ranges are ``(low, high)`` pairs; ``*_p`` is the probability that a step is applied to a
+    sample. The ``lidar`` pipeline's lengths are metres and its up axis is z; it uses the
+    ``world_*``, ``lidar_range``, ``box_dropout_*`` and ``jitter_*`` fields only.
     """
 
     num_points: int = 1024
@@ -62,6 +73,17 @@ class AugmentConfig:
     jitter_clip: float = 0.05
     dropout_p: float = 1.0
     dropout_max_ratio: float = 0.875
+    # lidar pipeline (OpenPCDet's KITTI augmentation: flip along x, rotation +-pi/4, scale 0.95-1.05)
+    world_flip_p: float = 0.5  # y -> -y
+    world_rotation: float = math.pi / 4  # angle U(-a, a) about z
+    world_scale_range: tuple[float, float] = (0.95, 1.05)
+    world_translate_std: float = 0.2  # metres, per axis
+    # (x_min, y_min, z_min, x_max, y_max, z_max): keep the points inside (the detector's range); None: all
+    lidar_range: tuple[float, ...] | None = None
+    box_dropout_p: float = 0.5
+    box_dropout_boxes: int = 2
+    box_dropout_size: tuple[float, float] = (2.0, 6.0)  # metres, x and y sides
+    box_dropout_keep: float = 0.5  # a sample keeps its points if fewer than this share would be left
 
     def __post_init__(self) -> None:
         if not isinstance(self.num_points, int) or self.num_points < 1:
@@ -70,8 +92,8 @@ class AugmentConfig:
             raise ConfigError(f"unknown pipeline {self.pipeline!r}; known: {', '.join(PIPELINES)}")
         object.__setattr__(self, "disabled", tuple(self.disabled))
         for name in self.disabled:
-            if name not in STEP_NAMES or name == "subset":
-                known = ", ".join(n for n in OBJECT_ORDER if n != "subset")
+            if name not in STEP_NAMES or name in OUTPUT_STEPS:
+                known = ", ".join(n for n in dict.fromkeys((*OBJECT_ORDER, *LIDAR_ORDER)) if n not in OUTPUT_STEPS)
                 raise ConfigError(f"cannot disable step {name!r}; steps that can be: {known}")
         if self.up_axis not in (0, 1, 2):
             raise ConfigError(f"up_axis must be 0 (x), 1 (y) or 2 (z), got {self.up_axis!r}")
@@ -87,7 +109,7 @@ class AugmentConfig:
             value = getattr(self, f.name)
             if f.name.endswith("_p") and not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{f.name} is a probability, got {value!r}")
-            if isinstance(value, tuple) and f.name != "disabled":
+            if isinstance(value, tuple) and f.name not in ("disabled", "lidar_range"):
                 if len(value) != 2 or not value[0] <= value[1]:
                     raise ConfigError(
                         f"{f.name} must be a (low, high) pair with low <= high, got {value!r}"
@@ -97,16 +119,26 @@ class AugmentConfig:
             raise ConfigError(
                 f"dropout_max_ratio must be in [0, 1), got {self.dropout_max_ratio!r}"
             )
-        for name in ("rotate_sigma", "rotate_clip", "translate_range", "jitter_std", "jitter_clip"):
+        for name in ("rotate_sigma", "rotate_clip", "translate_range", "jitter_std", "jitter_clip", "world_rotation",
+                     "world_translate_std"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.box_dropout_boxes < 1 or not 0.0 <= self.box_dropout_keep <= 1.0:
+            raise ConfigError("box_dropout_boxes must be >= 1 and box_dropout_keep in [0, 1]")
+        if self.lidar_range is not None:
+            r = tuple(float(v) for v in self.lidar_range)
+            if len(r) != 6 or not all(r[i] < r[i + 3] for i in range(3)):
+                raise ConfigError(f"lidar_range must be (x_min, y_min, z_min, x_max, y_max, z_max) with each "
+                                  f"minimum below its maximum, got {self.lidar_range!r}")
+            object.__setattr__(self, "lidar_range", r)
 
     def steps(self) -> tuple[str, ...]:
-        """Names of the steps that run, in order ("rotate_up" just before "rotate" when enabled)."""
+        """Names of the steps that run, in order ("rotate_up" just before "rotate" when enabled;
+        "range_crop" only with a ``lidar_range``)."""
         names = []
         for n in PIPELINES[self.pipeline]:
             if n == "rotate" and self.rotate_up_p > 0:
                 names.append("rotate_up")
-            if n not in self.disabled:
+            if n not in self.disabled and not (n == "range_crop" and self.lidar_range is None):
                 names.append(n)
         return tuple(names)

@@ -56,6 +56,18 @@ def first_valid(mask: torch.Tensor) -> torch.Tensor:
     return mask.to(torch.uint8).argmax(dim=1)
 
 
+def random_valid_points(gen: torch.Generator, mask: torch.Tensor, count: int, like: torch.Tensor) -> torch.Tensor:
+    """``(B, count)`` int64 indices of valid points, each drawn uniformly (with replacement) among
+    its sample's valid points (index 0 for a sample without any)."""
+    n = valid_count(mask)
+    slot = uniform(gen, (mask.shape[0], count), 0.0, 1.0, like) * n.unsqueeze(1)
+    slot = torch.minimum(slot.long(), (n - 1).clamp_min(0).unsqueeze(1))
+    if bool(mask.all()):
+        return slot
+    order = torch.argsort((~mask).to(torch.uint8), dim=1, stable=True)  # valid indices first, in order
+    return torch.gather(order, 1, slot)
+
+
 def gather_points(points: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     """``(B, M, C), (B, K) -> (B, K, C)``."""
     return torch.gather(points, 1, idx.unsqueeze(-1).expand(-1, -1, points.shape[-1]))

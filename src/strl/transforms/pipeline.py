@@ -1,4 +1,4 @@
-"""Named augmentation pipelines built from an :class:`AugmentConfig`, and :func:`augment`."""
+"""Named augmentation pipelines (object, scene, lidar) built from an :class:`AugmentConfig`, and :func:`augment`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from strl.errors import DataError
 from strl.transforms.boxes import RandomCrop, RandomCutout
 from strl.transforms.config import AugmentConfig
 from strl.transforms.geometric import Jitter, Normalize, RotatePerturbation, Scale, Translate
+from strl.transforms.lidar import BoxDropout, Flip, RangeCrop, Resample, Shift
 from strl.transforms.masked import Step
 from strl.transforms.resample import InputDropout, RandomSubset, Upsample
 from strl.transforms.up_rotation import RotateUp
@@ -36,6 +37,14 @@ STEP_FACTORIES: dict[str, Callable[[AugmentConfig], Step]] = {
     "jitter": lambda c: Jitter(c.jitter_std, c.jitter_clip, c.jitter_p),
     "dropout": lambda c: InputDropout(c.dropout_max_ratio, c.dropout_p),
     "subset": lambda c: RandomSubset(c.num_points),
+    # the lidar pipeline (metres, z up)
+    "world_flip": lambda c: Flip(axis=1, p=c.world_flip_p),
+    "world_rotate": lambda c: RotateUp(axis=2, low=-c.world_rotation, high=c.world_rotation),
+    "world_scale": lambda c: Scale(*c.world_scale_range),
+    "world_translate": lambda c: Shift(c.world_translate_std),
+    "range_crop": lambda c: RangeCrop(c.lidar_range),
+    "box_dropout": lambda c: BoxDropout(c.box_dropout_boxes, c.box_dropout_size, c.box_dropout_keep, c.box_dropout_p),
+    "resample": lambda c: Resample(c.num_points),
 }
 
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from strl.errors import DataError
-from strl.transforms.masked import coin, first_valid, gather_points, uniform, valid_count
+from strl.transforms.masked import coin, first_valid, gather_points, random_valid_points, uniform, valid_count
 from strl.transforms.neighbours import nearest_valid
 
 
@@ -61,13 +61,7 @@ class Upsample:
                 None,
                 f"up-sampling needs clouds of at least {self.k} points, got one of {int(n.min())}",
             )
-        slot = uniform(gen, (b, q), 0.0, 1.0, points) * n.unsqueeze(1)
-        slot = torch.minimum(slot.long(), (n - 1).clamp_min(0).unsqueeze(1))
-        if bool(mask.all()):
-            centre = slot
-        else:  # the slot-th valid point: valid indices first, in order
-            order = torch.argsort((~mask).to(torch.uint8), dim=1, stable=True)
-            centre = torch.gather(order, 1, slot)
+        centre = random_valid_points(gen, mask, q, points)
         pick = random_subsets(gen, (b, q), self.k, self.nsample, points.device)
         needed = torch.arange(q, device=points.device).unsqueeze(0) < add.unsqueeze(1)
         neighbours = nearest_valid(points, mask, centre, needed, self.k, self.knn)
