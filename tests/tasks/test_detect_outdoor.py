@@ -141,7 +141,10 @@ def test_a_models_detections_go_through_the_same_path(streets, tmp_path):
     encoder = PointPillarsEncoder(preset("pointpillars-laptop", nms_pre_max_size=300, **TINY))
     model = task.build_model(None, encoder, data.info).eval()
     torch.nn.init.constant_(model.dense_head.conv_cls.bias, 3.0)  # every anchor scores 0.95: many boxes
+    with torch.no_grad():
+        model.dense_head.conv_box.bias[3] = 100.0  # the first anchor of each place decodes an infinite length
     ev = task.evaluate(model, data.test, settings(), torch.device("cpu"))
     assert len(ev.predictions["pred_score"]) > 10 and set(ev.predictions["pred_scene"]) <= {data.test.frame_id(i) for i in range(2)}
+    assert np.isfinite(ev.predictions["pred_boxes"]).all()
     write_result_files(task, data.test, ev.predictions, str(tmp_path / "r"))
     assert flat_scores(score_kitti_folders(tmp_path / "r", data.info["gt"], data.info["split"])) == ev.metrics
