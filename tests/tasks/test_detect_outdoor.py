@@ -137,9 +137,10 @@ def test_a_models_detections_go_through_the_same_path(streets, tmp_path):
     from strl.detection.pointpillars import PointPillarsEncoder, preset
 
     task = OutdoorDetectTask()
-    data = task.data(settings(cache_dir=str(streets.parent.parent)), 1.0, 0)
-    encoder = PointPillarsEncoder(preset("pointpillars-laptop", nms_pre_max_size=300, **TINY))
+    data = task.data(settings(cache_dir=str(streets.parent.parent), pillar_nms_pre_max_size=300), 1.0, 0)
+    encoder = PointPillarsEncoder(preset("pointpillars-laptop", **TINY))
     model = task.build_model(None, encoder, data.info).eval()
+    assert model.cfg.nms_pre_max_size == 300 and encoder.cfg.nms_pre_max_size == 4096
     torch.nn.init.constant_(model.dense_head.conv_cls.bias, 3.0)  # every anchor scores 0.95: many boxes
     with torch.no_grad():
         model.dense_head.conv_box.bias[3] = 100.0  # the first anchor of each place decodes an infinite length
