@@ -97,7 +97,7 @@ PRESETS = {
     # frame (an early model scores most anchors above the 0.1 threshold, and NMS of 4096 boxes costs ~1 s a frame)
     "pointpillars-streets": dict(dataset="builtin-streets", backbone="pointpillars",
                                  detector_config="pointpillars-laptop", label_fraction=[0.1], val_fraction=0.25,
-                                 epochs=45, batch_size=2, eval_every=9, pillar_nms_pre_max_size=1024, **_ONECYCLE),
+                                 epochs=45, batch_size=2, eval_every=15, pillar_nms_pre_max_size=1024, **_ONECYCLE),
 }
 
 
