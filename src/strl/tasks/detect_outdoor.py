@@ -265,11 +265,8 @@ class OutdoorDetectTask(Task):
 
     # ------------------------------------------------------------------ scores
     def detect(self, model, split, batch_size: int, device) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """``(boxes (k, 7) float64 LiDAR, scores (k,), class indices (k,))`` of every frame of ``split``.
-
-        Boxes with a non-finite value are left out: an untrained head can decode a size that overflows
-        (``exp`` of a large residual), and a results file cannot hold it.
-        """
+        """``(boxes (k, 7) float64 LiDAR, scores (k,), class indices (k,))`` of every frame of ``split``,
+        without the boxes a results file cannot hold (:meth:`result_labels`)."""
         import torch
 
         out = []
@@ -277,19 +274,24 @@ class OutdoorDetectTask(Task):
             for start in range(0, len(split), batch_size):
                 points = [torch.from_numpy(split.points(i)).to(device) for i in range(start, min(start + batch_size, len(split)))]
                 for d in model.predict(model(model.pillarize(points))):
-                    boxes, scores, labels = d.boxes.double().cpu().numpy(), d.scores.double().cpu().numpy(), d.labels.cpu().numpy()
-                    finite = np.isfinite(boxes).all(axis=1) & np.isfinite(scores)
-                    out.append((boxes[finite], scores[finite], labels[finite]))
-        return out
+                    out.append((d.boxes.double().cpu().numpy(), d.scores.double().cpu().numpy(), d.labels.cpu().numpy()))
+        return [tuple(a[self.result_labels(split, i, *d)[1]] for a in d) for i, d in enumerate(out)]
 
     def result_labels(self, split, i: int, boxes, scores, labels):
-        """Frame ``i``'s detections as the KITTI results its file holds (:func:`~strl.formats.kitti_labels.as_written`)."""
+        """Frame ``i``'s detections as the KITTI results its file holds (:func:`~strl.formats.kitti_labels.as_written`),
+        and ``(k,)`` bool: the detections whose every value is finite. An untrained head can decode a size
+        that overflows (``exp`` of a large residual), or one so large that its corners are not finite; a
+        results file cannot hold those, so they are left out of the file and the scores."""
         from strl.formats.kitti_boxes import predictions_to_labels
         from strl.formats.kitti_labels import as_written
 
         meta = split.meta(i)
         names = np.array(split.frames.classes)[labels]
-        return as_written(predictions_to_labels(boxes, scores, names, meta.calib, meta.image_shape))
+        with np.errstate(invalid="ignore", over="ignore"):
+            rows = as_written(predictions_to_labels(boxes, scores, names, meta.calib, meta.image_shape))
+        finite = np.isfinite(np.column_stack([rows.alpha, rows.bbox, rows.dimensions, rows.location, rows.rotation_y,
+                                              rows.score])).all(axis=1)
+        return rows.select(finite), finite
 
     def evaluate(self, model, split, cfg, device) -> Evaluation:
         from strl.metrics.kitti import evaluate_kitti
@@ -297,7 +299,7 @@ class OutdoorDetectTask(Task):
         if len(split) == 0:
             return Evaluation({k: float("nan") for k in self.report_metrics}, {})
         detections = self.detect(model, split, cfg.batch_size, device)
-        results = [self.result_labels(split, i, *d) for i, d in enumerate(detections)]
+        results = [self.result_labels(split, i, *d)[0] for i, d in enumerate(detections)]
         scores = evaluate_kitti([split.meta(i).labels for i in range(len(split))], results, classes=split.frames.classes)
         ids = [split.frame_id(i) for i in range(len(split))]
         metas = [split.meta(i) for i in range(len(split))]
@@ -374,8 +376,8 @@ def write_result_files(task: OutdoorDetectTask, split, predictions: dict, folder
     ends = np.cumsum(counts)
     for i in range(len(split)):
         mine = order[ends[i] - counts[i]:ends[i]]
-        labels = task.result_labels(split, i, predictions["pred_boxes"][mine], predictions["pred_score"][mine],
-                                    predictions["pred_class"][mine])
+        labels, _ = task.result_labels(split, i, predictions["pred_boxes"][mine], predictions["pred_score"][mine],
+                                       predictions["pred_class"][mine])
         write_label_file(os.path.join(folder, f"{ids[i]}.txt"), labels)
 
 
