@@ -93,11 +93,11 @@ PRESETS = {
     "pointpillars-kitti": dict(dataset="kitti", backbone="pointpillars", detector_config="pointpillars-kitti",
                                epochs=80, batch_size=4, gt_sampling=True, eval_every=5, num_workers=4, **_ONECYCLE),
     # the laptop default: the built-in streets on the laptop grid, 10 % of the labelled frames (15 to train,
-    # 5 to select the epoch), the same recipe at batch 2 for 315 steps; NMS on a CPU: the best 1024 boxes of a
-    # frame (an early model scores most anchors above the 0.1 threshold, and NMS of 4096 boxes costs ~1 s a frame)
+    # 5 to select the epoch), the same recipe at batch 2 for 315 steps; NMS on a CPU: the best 512 boxes of a
+    # frame (an early model scores most anchors above the 0.1 threshold; NMS of 4096 boxes costs ~1 s a frame)
     "pointpillars-streets": dict(dataset="builtin-streets", backbone="pointpillars",
                                  detector_config="pointpillars-laptop", label_fraction=[0.1], val_fraction=0.25,
-                                 epochs=45, batch_size=2, eval_every=15, pillar_nms_pre_max_size=1024, **_ONECYCLE),
+                                 epochs=45, batch_size=2, eval_every=15, pillar_nms_pre_max_size=512, **_ONECYCLE),
 }
 
 
