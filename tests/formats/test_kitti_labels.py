@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from strl.errors import DataError
+from strl.formats.kitti_labels import as_written
 from strl.formats.kitti_object import KittiLabels, read_label_file, write_label_file
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -88,3 +89,18 @@ def test_bad_lines_name_the_file_and_line(tmp_path, lines, message):
 def test_missing_label_file(tmp_path):
     with pytest.raises(DataError, match=r"nope\.txt: label file not found"):
         read_label_file(tmp_path / "nope.txt")
+
+
+def test_as_written_holds_exactly_what_a_written_file_reads_back(tmp_path):
+    rng = np.random.default_rng(0)
+    k = 50
+    labels = KittiLabels(name=np.array(["Car", "Pedestrian"] * (k // 2)), truncated=np.where(rng.random(k) < 0.5, -1.0, rng.random(k)),
+                         occluded=rng.integers(-1, 4, k), alpha=rng.normal(size=k) * 3, bbox=rng.random((k, 4)) * 1000,
+                         dimensions=rng.random((k, 3)) * 4, location=rng.normal(size=(k, 3)) * 30,
+                         rotation_y=rng.normal(size=k), score=rng.random(k))
+    labels.location[0] = [0.00004, -0.00004, 12.34565]  # rounding to zero and at a half
+    back = read_label_file(write_label_file(tmp_path / "r.txt", labels))
+    ours = as_written(labels)
+    for field in ("name", "truncated", "occluded", "alpha", "bbox", "dimensions", "location", "rotation_y", "score"):
+        np.testing.assert_array_equal(getattr(ours, field), getattr(back, field), err_msg=field)
+    assert as_written(KittiLabels.empty(True)).score.shape == (0,)

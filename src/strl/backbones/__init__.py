@@ -43,13 +43,23 @@ def _pointpillars(k=None, emb_dims=None, config="pointpillars-kitti", **_):
     return PointPillarsEncoder(config)
 
 
-def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024, config: str | None = None) -> nn.Module:
+def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024, config: str | dict | None = None) -> nn.Module:
     """Build a registered backbone by name. ``k`` (None or 0: the backbone's default,
-    :data:`DEFAULT_K`) is ignored by backbones without a k-NN graph; ``config`` names the detector
-    configuration of ``pointpillars`` (None or '': ``pointpillars-kitti``), which sets its width."""
+    :data:`DEFAULT_K`) is ignored by backbones without a k-NN graph; ``config`` is the detector
+    configuration of ``pointpillars`` (None or '': ``pointpillars-kitti``; a preset name or a
+    ``PointPillarsConfig.describe()`` dict), which sets its grid and width."""
     kwargs = {"emb_dims": emb_dims}
     if k is not None:
         kwargs["k"] = k
     if config:
         kwargs["config"] = config
     return BACKBONES[name](**kwargs)
+
+
+def build_described_backbone(description: dict) -> nn.Module:
+    """The (untrained) backbone a checkpoint description names: ``backbone``, ``k``, ``emb_dims`` and,
+    for PointPillars, its detector configuration: ``detector_config`` (a preset name or a
+    ``PointPillarsConfig.describe()`` dict), else ``config`` (the preset name ``strl pretrain`` records)."""
+    config = description.get("detector_config") or description.get("config")
+    return build_backbone(description["backbone"], k=description.get("k"), emb_dims=description.get("emb_dims") or 1024,
+                          config=config)

@@ -51,13 +51,13 @@ def is_finetuned(path: str | os.PathLike) -> bool:
 
 def load_finetuned(path: str | os.PathLike) -> FinetunedModel:
     """The task and its model with the checkpoint's weights (strict), in eval mode on the CPU."""
-    from strl.backbones import build_backbone
+    from strl.backbones import build_described_backbone
     from strl.tasks import task_class
 
     meta, state = read_finetuned(path)
     task = task_class(meta["task"])()
     desc = meta["encoder"]
-    model = task.rebuild_model(build_backbone(desc["backbone"], k=desc.get("k"), emb_dims=desc["emb_dims"]), meta["head"])
+    model = task.rebuild_model(build_described_backbone(desc), meta["head"])
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise CheckpointError(path, f"weights do not fit the {meta['task']} model it describes "

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from strl.backbones import DEFAULT_K, build_backbone, resolve_k
+from strl.backbones import DEFAULT_K, build_described_backbone, resolve_k
 from strl.checkpoints.read import EncoderState, read_encoder_state
 from strl.errors import CheckpointError
 
@@ -99,6 +99,6 @@ def load_encoder(path: str, backbone: str | None = None, k: int | None = None, e
         log.warning("%s: the checkpoint does not say which k its %s encoder was trained with; assuming k = %d, "
                     "the default (give --k if it was another)", path, name, desc["k"])
     desc["emb_dims"] = emb_dims or desc.get("emb_dims") or inferred_emb or 1024
-    encoder = build_backbone(name, k=desc["k"], emb_dims=desc["emb_dims"], config=desc.get("config"))
+    encoder = build_described_backbone(desc)
     report = load_state_with_report(encoder, enc_state.state_dict, path, getattr(encoder, "untrained_prefixes", ()))
     return LoadedEncoder(encoder.eval(), desc, report, enc_state.layout, enc_state.global_step)

@@ -23,6 +23,17 @@ def cosine_to_floor(epochs: int, floor: float):
     return factor
 
 
+def one_cycle(opt: torch.optim.Optimizer, total_steps: int, pct_start: float, div_factor: float, moms) -> torch.optim.lr_scheduler.OneCycleLR:
+    """OpenPCDet's (fastai's) one-cycle schedule, stepped per optimizer step: each group's learning rate
+    rises by a half cosine from ``lr / div_factor`` to its ``lr`` over ``pct_start`` of the steps, then
+    falls to ``lr / div_factor / 1e4``; the momentum (Adam's beta1) goes from ``moms[0]`` to ``moms[1]``
+    and back."""
+    return torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=max(total_steps, 2), pct_start=pct_start,
+        anneal_strategy="cos", div_factor=div_factor, final_div_factor=1e4, cycle_momentum=True,
+        base_momentum=moms[1], max_momentum=moms[0])
+
+
 class FinetuneModule(L.LightningModule):
     """Trains ``model`` (a :class:`strl.models.base.TaskModel`) with ``task.loss``.
 
@@ -48,11 +59,22 @@ class FinetuneModule(L.LightningModule):
         groups = [{"params": self.model.head_parameters(), "lr": cfg.lr}]
         if encoder and cfg.encoder_lr_scale > 0:
             groups.append({"params": encoder, "lr": cfg.lr * cfg.encoder_lr_scale})
-        opt = build_optimizer(groups, cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum)
+        if cfg.optimizer == "adam_onecycle":  # OpenPCDet: Adam(betas=(0.9, 0.99)) with "true" (decoupled) weight decay
+            opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.moms[0], 0.99), weight_decay=cfg.weight_decay)
+        else:
+            opt = build_optimizer(groups, cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum)
         if cfg.scheduler == "none":
             return opt
+        if cfg.scheduler == "onecycle":
+            sched = one_cycle(opt, int(self.trainer.estimated_stepping_batches), cfg.pct_start, cfg.div_factor, cfg.moms)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
         sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_to_floor(cfg.epochs, cfg.min_lr / cfg.lr))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        """Clip the global gradient norm to ``--grad-clip`` (OpenPCDet's ``GRAD_NORM_CLIP``) when it is set."""
+        if self.cfg.grad_clip > 0:
+            self.clip_gradients(optimizer, gradient_clip_val=self.cfg.grad_clip, gradient_clip_algorithm="norm")
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["strl"] = {"format_version": FINETUNED_FORMAT, "kind": "finetuned", **self.meta}

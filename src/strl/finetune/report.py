@@ -34,7 +34,8 @@ def _pct(mean: float, std: float) -> str:
 
 
 def format_table(task, summary: dict, seeds: list[int]) -> str:
-    """Pre-trained vs scratch per label fraction and metric: mean ± std over seeds, and the difference."""
+    """Pre-trained vs scratch per label fraction and metric: mean ± std over seeds, and the difference.
+    The metrics are the task's ``table_metrics`` where it has them (a short list), else ``report_metrics``."""
     lines = [f"test scores over {len(seeds)} seed(s) (mean ± std, %), epoch selected on validation data:",
              f"{'labels':>7}  {'metric':<36} {'pre-trained':>13} {'scratch':>13} {'difference':>10}"]
 
@@ -47,7 +48,7 @@ def format_table(task, summary: dict, seeds: list[int]) -> str:
 
     for fraction, part in summary.items():
         shown = f"{float(fraction):.0%}"
-        for key in task.report_metrics:
+        for key in task.table_metrics or task.report_metrics:
             lines.append(row(shown, key, key))
             shown = ""
         key = task.selection_metric

@@ -22,7 +22,7 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import BatchSampler, DataLoader
 
-from strl.backbones import build_backbone
+from strl.backbones import build_described_backbone
 from strl.backbones.defaults import resolve_k
 from strl.errors import CheckpointError, ConfigError
 from strl.finetune.module import FinetuneModule
@@ -62,10 +62,11 @@ class Encoders:
             self.description = {"backbone": cfg.backbone, "k": resolve_k(cfg.backbone, cfg.k or None),
                                 "emb_dims": cfg.emb_dims or 1024, "in_channels": 3}
             self.state = None
+            if cfg.backbone == "pointpillars" and getattr(cfg, "detector_config", ""):
+                self.description["detector_config"] = cfg.detector_config  # its grid and layer widths
 
     def build(self, init: str) -> torch.nn.Module:
-        d = self.description
-        encoder = build_backbone(d["backbone"], k=d.get("k"), emb_dims=d["emb_dims"])
+        encoder = build_described_backbone(self.description)
         if init == "pretrained":
             encoder.load_state_dict(self.state)
         return encoder

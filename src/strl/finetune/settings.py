@@ -63,8 +63,8 @@ class FinetuneOptimSettings(Settings):
     """samples per step (per process)"""
     num_workers: NonNegative = 0
     """data-loading worker processes"""
-    optimizer: Literal["sgd", "adam", "adamw"] = "sgd"
-    """optimizer"""
+    optimizer: Literal["sgd", "adam", "adamw", "adam_onecycle"] = "sgd"
+    """optimizer (adam_onecycle: OpenPCDet's, Adam with betas (--moms, 0.99) and decoupled weight decay, with --scheduler onecycle)"""
     lr: Annotated[float, Field(gt=0.0)] = 0.1
     """learning rate of the head (and of the encoder, times --encoder-lr-scale)"""
     min_lr: Annotated[float, Field(ge=0.0)] = 1e-3
@@ -73,8 +73,16 @@ class FinetuneOptimSettings(Settings):
     """SGD momentum"""
     weight_decay: Annotated[float, Field(ge=0.0)] = 1e-4
     """weight decay"""
-    scheduler: Literal["cosine", "none"] = "cosine"
-    """learning-rate schedule over the epochs"""
+    scheduler: Literal["cosine", "none", "onecycle"] = "cosine"
+    """learning-rate schedule: cosine over the epochs, or one cycle over the steps (--pct-start, --div-factor, --moms)"""
+    pct_start: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.4
+    """one cycle: share of the steps over which the learning rate rises from lr / --div-factor to lr"""
+    div_factor: Annotated[float, Field(ge=1.0)] = 10.0
+    """one cycle: the first learning rate is lr / div_factor; the last is that / 1e4"""
+    moms: list[float] = [0.95, 0.85]
+    """one cycle: momentum (Adam's beta1) at the start and at the peak learning rate; back to the first at the end"""
+    grad_clip: Annotated[float, Field(ge=0.0)] = 0.0
+    """clip the gradients' global L2 norm to this before each step (0: no clipping)"""
     encoder_lr_scale: Annotated[float, Field(ge=0.0)] = 1.0
     """the encoder's learning rate relative to the head's"""
     freeze_encoder: bool = False
@@ -111,3 +119,7 @@ class FinetuneSettings(FinetuneRunSettings, ProtocolSettings, FinetuneOptimSetti
     def check(self) -> None:
         if self.freeze_encoder and self.encoder_lr_scale not in (0.0, 1.0):
             raise ConfigError("--freeze-encoder and --encoder-lr-scale contradict each other; give one")
+        if self.optimizer == "adam_onecycle" and self.scheduler != "onecycle":
+            raise ConfigError("--optimizer adam_onecycle runs with --scheduler onecycle")
+        if len(self.moms) != 2 or not all(0.0 <= m < 1.0 for m in self.moms):
+            raise ConfigError(f"--moms takes two momenta in [0, 1), got {self.moms}")

@@ -27,7 +27,7 @@ import numpy as np
 
 from strl.errors import DataError
 
-__all__ = ["FIELD_NAMES", "KittiLabels", "read_label_file", "write_label_file"]
+__all__ = ["FIELD_NAMES", "KittiLabels", "as_written", "read_label_file", "write_label_file"]
 
 # what each of the 16 values of a line is, for error messages
 FIELD_NAMES = (
@@ -132,6 +132,30 @@ def read_label_file(path: str | os.PathLike) -> KittiLabels:
 
 def _truncation(value: float) -> str:
     return "-1" if value == -1 else f"{value:.2f}"
+
+
+def _decimals(values: np.ndarray, places: int) -> np.ndarray:
+    """``values`` as ``f"{v:.{places}f}"`` writes and ``float()`` reads them back (same shape, float64)."""
+    values = np.asarray(values, np.float64)
+    return np.char.mod(f"%.{places}f", values).astype(np.float64).reshape(values.shape) if values.size else values.copy()
+
+
+def as_written(labels: KittiLabels) -> KittiLabels:
+    """``labels`` with every value as :func:`write_label_file` writes it and :func:`read_label_file`
+    reads it back (4 decimals; truncation 2 decimals or -1), so scores computed on them are those of
+    the written file."""
+    truncated = np.asarray(labels.truncated, np.float64)
+    return KittiLabels(
+        name=labels.name.copy(),
+        truncated=np.where(truncated == -1, -1.0, _decimals(truncated, 2)),
+        occluded=labels.occluded.astype(np.int64),
+        alpha=_decimals(labels.alpha, 4),
+        bbox=_decimals(labels.bbox, 4),
+        dimensions=_decimals(labels.dimensions, 4),
+        location=_decimals(labels.location, 4),
+        rotation_y=_decimals(labels.rotation_y, 4),
+        score=None if labels.score is None else _decimals(labels.score, 4),
+    )
 
 
 def write_label_file(path: str | os.PathLike, labels: KittiLabels) -> Path:

@@ -86,14 +86,17 @@ def _scenes(a: np.ndarray, key: str, path) -> np.ndarray:
 
 
 def read_detection_predictions(path: str | os.PathLike) -> dict:
-    """Read and validate a detection predictions file.
+    """Read and validate a detection predictions file (:func:`validate_detection_arrays`)."""
+    return validate_detection_arrays(_load(path), path)
 
-    Returns ``pred_boxes (K, 7)`` float64, ``pred_class (K,)`` int64, ``pred_score (K,)`` float64,
-    ``pred_scene (K,)``, ``gt_boxes (G, 7)``, ``gt_class (G,)``, ``gt_scene (G,)`` and
-    ``class_names`` (list of str or None): the arguments of
-    :func:`strl.metrics.detection.evaluate_detections`.
+
+def validate_detection_arrays(arrays: dict, path: str | os.PathLike | None = None) -> dict:
+    """Checked detection predictions: ``pred_boxes (K, 7)`` float64, ``pred_class (K,)`` int64,
+    ``pred_score (K,)`` float64, ``pred_scene (K,)``, ``gt_boxes (G, 7)``, ``gt_class (G,)``,
+    ``gt_scene (G,)`` and ``class_names`` (list of str or None): the arguments of
+    :func:`strl.metrics.detection.evaluate_detections`. A DataError names ``path`` and the key.
     """
-    arrays = _load(path)
+    arrays = {key: np.asarray(value) for key, value in arrays.items()}
     _check_keys(arrays, path)
     names = None
     if "class_names" in arrays:

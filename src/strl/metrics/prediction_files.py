@@ -9,6 +9,8 @@ A file holds a ``task`` entry and the task's arrays (integer ids; ``M`` samples,
 * ``semseg``: ``pred`` ``(P,)``, ``label`` ``(P,)``, ``num_classes`` (scalar); optional
   ``ignore_index`` (scalar; label entries equal to it are left out) and ``fold`` ``(P,)`` (the
   held-out area of each point, for k-fold scores).
+* ``detect``: boxes, classes, scores and scenes of detections and ground truth
+  (:mod:`strl.metrics.detection_predictions`).
 
 :func:`validate_predictions` checks arrays against this (missing or unknown keys, shapes, integer
 types, id ranges, part labels outside the shape's category) and raises
@@ -32,6 +34,7 @@ from strl.metrics.classification import (
     confusion_matrix,
     mean_class_accuracy_from_confusion,
 )
+from strl.metrics.detection_predictions import GT_KEYS, PRED_KEYS, validate_detection_arrays
 from strl.metrics.segmentation import (
     NUM_CATEGORIES,
     NUM_PARTS,
@@ -52,6 +55,7 @@ KEYS = {
     "classify": (("pred", "label"), ("num_classes",)),
     "partseg": (("label", "category"), ("pred", "logits")),
     "semseg": (("pred", "label", "num_classes"), ("ignore_index", "fold")),
+    "detect": (PRED_KEYS + GT_KEYS, ("class_names",)),
 }
 SCALARS = ("num_classes", "ignore_index")
 
@@ -170,7 +174,14 @@ def _validate_semseg(arrays: dict, scalars: dict, path) -> dict:
     return out
 
 
-_VALIDATORS = {"classify": _validate_classify, "partseg": _validate_partseg, "semseg": _validate_semseg}
+def _validate_detect(arrays: dict, scalars: dict, path) -> dict:
+    out = validate_detection_arrays(arrays, path)
+    names = out.pop("class_names")
+    return out if names is None else {**out, "class_names": np.array(names)}
+
+
+_VALIDATORS = {"classify": _validate_classify, "partseg": _validate_partseg, "semseg": _validate_semseg,
+               "detect": _validate_detect}
 
 
 # ----------------------------------------------------------------------------- files

@@ -11,6 +11,7 @@ TASKS = {
     "classify": "strl.tasks.classify:ClassifyTask",
     "partseg": "strl.tasks.partseg:PartSegTask",
     "semseg": "strl.tasks.semseg:SemSegTask",
+    "detect": "strl.tasks.detect:DetectTask",
 }
 
 

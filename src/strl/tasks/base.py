@@ -45,13 +45,16 @@ class Task:
 
     name: the ``strl finetune`` sub-command.
     selection_metric: the key of ``Evaluation.metrics`` that selects the epoch on validation data
-        (and that the report leads with); ``report_metrics`` lists the keys the summary reports.
+        (and that the report leads with); ``report_metrics`` lists the keys the summary reports
+        (``table_metrics``, when not empty, those of the printed table).
     settings, presets, default_preset: the settings class, its presets, and the one used by default.
     """
 
     name: str = ""
     selection_metric: str = ""
     report_metrics: tuple[str, ...] = ()
+    #: the keys of the printed summary table when it should show fewer than ``report_metrics`` (empty: all)
+    table_metrics: tuple[str, ...] = ()
     #: encoders the task's head fits
     backbones: tuple[str, ...] = ()
 

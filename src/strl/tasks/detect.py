@@ -55,7 +55,7 @@ class DetectTask(Task):
     name = "detect"
     settings = DetectSettings
     presets = {name: preset for f in FAMILIES for name, preset in f.PRESETS.items()}
-    default_preset = PRESET_FOR_BACKBONE["votenet"]
+    default_preset = PRESET_FOR_BACKBONE[FAMILIES[0].BACKBONE]
     backbones = tuple(f.BACKBONE for f in FAMILIES)
 
     def __init__(self):
@@ -76,6 +76,10 @@ class DetectTask(Task):
     @property
     def report_metrics(self) -> tuple[str, ...]:
         return (self.impl or FAMILIES[0].TASK).report_metrics
+
+    @property
+    def table_metrics(self) -> tuple[str, ...]:
+        return (self.impl or FAMILIES[0].TASK).table_metrics
 
     def preset_for_checkpoint(self, backbone: str) -> str | None:
         return PRESET_FOR_BACKBONE.get(backbone)

@@ -72,3 +72,30 @@ def test_describe_is_plain_json():
     d = preset("pointpillars-kitti").describe()
     assert json.loads(json.dumps(d)) == d and d["grid_size"] == [432, 496, 1]
     assert math.isclose(d["voxel_size"][0], 0.16)
+
+
+def test_a_described_configuration_is_rebuilt_from_its_name_or_its_describe_dict():
+    import json
+
+    from strl.detection.pointpillars.config import from_description
+
+    tiny = preset("pointpillars-laptop", point_cloud_range=(0.0, -5.12, -3.0, 10.24, 5.12, 1.0), vfe_filters=(16,),
+                  num_filters=(16, 32, 64), max_pillars_train=123, max_pillars_test=456)
+    tiny = tiny.replace(classes=tiny.classes[:1])
+    rebuilt = from_description(json.loads(json.dumps(tiny.describe())))  # as a checkpoint's JSON holds it
+    assert rebuilt == tiny
+    assert from_description("pointpillars-laptop") == preset("pointpillars-laptop")
+    assert from_description(tiny) is tiny
+    custom = from_description({**tiny.describe(), "config": "my-own"})  # an unknown name: OpenPCDet's values as the base
+    assert custom.name == "my-own" and custom.grid_size == tiny.grid_size and custom.max_pillars_test == 456
+    with pytest.raises(ConfigError, match="preset name or a describe"):
+        from_description(3)
+
+
+def test_anchor_classes_by_name_in_the_order_given():
+    from strl.detection.pointpillars.config import anchor_classes
+
+    assert [c.name for c in anchor_classes(["Cyclist", "Car"])] == ["Cyclist", "Car"]
+    assert anchor_classes(["Car"])[0].size == (3.9, 1.6, 1.56)
+    with pytest.raises(ConfigError, match="no anchors for class.* Van; PointPillars has anchors for Car, Pedestrian, Cyclist"):
+        anchor_classes(["Car", "Van"])

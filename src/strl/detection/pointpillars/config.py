@@ -243,3 +243,38 @@ def preset(name: str, /, **changes) -> PointPillarsConfig:
     """The named preset (``pointpillars-kitti`` | ``pointpillars-laptop``), with ``changes`` applied."""
     cfg = PRESETS[name]()
     return cfg.replace(**changes) if changes else cfg
+
+
+#: the fields of :meth:`PointPillarsConfig.describe` that fix the weights' shapes and the grid
+DESCRIBED_FIELDS = ("point_cloud_range", "voxel_size", "max_points_per_pillar", "vfe_filters", "layer_nums",
+                    "layer_strides", "num_filters", "upsample_strides", "num_upsample_filters")
+
+
+def from_description(value: str | dict | PointPillarsConfig) -> PointPillarsConfig:
+    """A configuration from what a checkpoint records: a preset name, or a :meth:`PointPillarsConfig.describe`
+    dict (its ``config`` preset, or OpenPCDet's KITTI one if that name is unknown, with the recorded
+    grid, pillar limits, layer widths and classes: anchors of the KITTI classes by name)."""
+    if isinstance(value, PointPillarsConfig):
+        return value
+    if isinstance(value, str):
+        return preset(value)
+    if not isinstance(value, dict):
+        raise ConfigError(f"a PointPillars configuration is a preset name or a describe() dict, got {type(value).__name__}")
+    name = value.get("config", "pointpillars-kitti")
+    base = preset(name) if name in PRESETS else PointPillarsConfig(name=str(name))
+    changes = {f: tuple(value[f]) if isinstance(value[f], list) else value[f] for f in DESCRIBED_FIELDS if f in value}
+    if "max_pillars" in value:
+        changes["max_pillars_train"], changes["max_pillars_test"] = (int(v) for v in value["max_pillars"])
+    if "classes" in value:
+        changes["classes"] = anchor_classes(value["classes"])
+    return base.replace(**changes)
+
+
+def anchor_classes(names, known: tuple[AnchorClass, ...] = KITTI_CLASSES) -> tuple[AnchorClass, ...]:
+    """The anchor settings of the classes ``names`` (OpenPCDet's KITTI ones: Car, Pedestrian, Cyclist), in that order."""
+    by_name = {c.name: c for c in known}
+    unknown = [n for n in names if n not in by_name]
+    if unknown or not names:
+        raise ConfigError(f"no anchors for class(es) {', '.join(unknown) or '(none given)'}; PointPillars has "
+                          f"anchors for {', '.join(by_name)}")
+    return tuple(by_name[n] for n in names)

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import torch
 
-from strl.detection.pointpillars.config import PointPillarsConfig, preset
+from strl.detection.pointpillars.config import PointPillarsConfig, from_description
 from strl.detection.pointpillars.model import PillarEncoder
 
 
 class PointPillarsEncoder(PillarEncoder):
     """``forward(points (B, N, 3) or (B, N, 4)) -> (B, feature_dim)``, ``feature_dim = 2 * backbone_channels``."""
 
-    def __init__(self, cfg: PointPillarsConfig | str = "pointpillars-kitti"):
-        super().__init__(preset(cfg) if isinstance(cfg, str) else cfg)
+    def __init__(self, cfg: PointPillarsConfig | str | dict = "pointpillars-kitti"):
+        """``cfg``: a configuration, a preset name, or a ``describe()`` dict (:func:`~.config.from_description`)."""
+        super().__init__(from_description(cfg))
         self.feature_dim = 2 * self.cfg.backbone_channels
 
     def description(self) -> dict:

@@ -53,20 +53,21 @@ class PillarEncoder(nn.Module):
         return self.backbone_2d(bev)
 
 
-class PointPillars(PillarEncoder):
-    """The detector. ``forward(pillars) -> HeadOutput`` with one row per anchor of :attr:`anchors`."""
+class AnchorDetection:
+    """What the anchor head adds to a module with a ``cfg``: its anchors and matching thresholds as
+    (non-persistent) buffers, the loss against ground-truth boxes, and the post-processing.
+    Mixed into :class:`PointPillars` and the fine-tuning model
+    :class:`strl.models.pointpillars.PointPillarsDetector`."""
 
-    def __init__(self, cfg: PointPillarsConfig):
-        super().__init__(cfg)
-        self.dense_head = AnchorHeadSingle(cfg, cfg.backbone_channels)
+    cfg: PointPillarsConfig
+
+    def register_anchors(self, cfg: PointPillarsConfig) -> None:
+        """Buffers ``anchors (A, 7)``, ``anchor_classes (A,)`` and the per-class ``(K,)`` IoU thresholds."""
         anchors, anchor_classes = make_anchors(cfg)
         self.register_buffer("anchors", anchors, persistent=False)
         self.register_buffer("anchor_classes", anchor_classes, persistent=False)
         self.register_buffer("matched_thresholds", torch.tensor([c.matched_threshold for c in cfg.classes]), persistent=False)
         self.register_buffer("unmatched_thresholds", torch.tensor([c.unmatched_threshold for c in cfg.classes]), persistent=False)
-
-    def forward(self, pillars: Pillars) -> HeadOutput:
-        return self.dense_head(self.bev_features(pillars))
 
     def loss(self, out: HeadOutput, gt_boxes: torch.Tensor, gt_classes: torch.Tensor) -> LossParts:
         """Loss of head outputs against the boxes ``(B, G, 7)`` and class indices ``(B, G)`` (-1 = padding)."""
@@ -76,6 +77,18 @@ class PointPillars(PillarEncoder):
     def predict(self, out: HeadOutput) -> list[Detections]:
         """Per-frame boxes, scores and class indices after the score threshold and NMS."""
         return postprocess(out, self.anchors, self.cfg)
+
+
+class PointPillars(PillarEncoder, AnchorDetection):
+    """The detector. ``forward(pillars) -> HeadOutput`` with one row per anchor of :attr:`anchors`."""
+
+    def __init__(self, cfg: PointPillarsConfig):
+        super().__init__(cfg)
+        self.dense_head = AnchorHeadSingle(cfg, cfg.backbone_channels)
+        self.register_anchors(cfg)
+
+    def forward(self, pillars: Pillars) -> HeadOutput:
+        return self.dense_head(self.bev_features(pillars))
 
 
 def pad_boxes(boxes: list[torch.Tensor], classes: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
