@@ -109,7 +109,7 @@ def test_bad_arrays_are_refused_with_one_line_naming_the_key():
     bad("semseg", {**SEMSEG, "pred": np.array([0, 1, 1, 4, 0, 0])}, "'pred' holds 4 at index \\(3,\\); ids must be in 0..3")
     bad("semseg", {**SEMSEG, "label": np.full(6, 255)}, "no points to score")
     bad("semseg", {**SEMSEG, "fold": np.array([0, 0, 1, 1, -1, 1])}, "'fold' holds -1 at index \\(4,\\); ids must be non-negative")
-    bad("detect", {}, "unknown task 'detect'")
+    bad("track", {}, "unknown task 'track'")
 
 
 def test_bad_files(tmp_path):
