@@ -151,3 +151,31 @@ def test_set_abstraction_takes_given_centres():
     new_xyz, grouped, out_inds = sa.group(xyz, feats, inds)
     assert torch.equal(out_inds, inds) and torch.equal(new_xyz, xyz[:, [7, 3, 30, 3]])
     torch.testing.assert_close(grouped, query_and_group_loop(xyz, new_xyz, feats, 0.4, 8), rtol=1e-6, atol=1e-6)
+
+
+@torch.no_grad()
+def test_sample_counts_change_in_place_and_the_registry_builds_them():
+    from strl.backbones import build_backbone
+
+    net = build_backbone("votenet", npoints=[128, 64, 32, 16]).eval()
+    assert net.npoints == (128, 64, 32, 16) and net.num_seeds == 64
+    net.set_sample_counts((32, 16, 8, 4))
+    assert net.npoints == (32, 16, 8, 4) and net.forward_seeds(torch.rand(2, 100, 3))["seed_xyz"].shape == (2, 16, 3)
+    with pytest.raises(ConfigError, match="four positive sample counts"):
+        net.set_sample_counts((32, 16, 8))
+    assert build_backbone("votenet").npoints == VoteNetBackbone.default_npoints
+
+
+@torch.no_grad()
+def test_widened_input_starts_at_zero_weight_and_loads_into_a_height_model():
+    torch.manual_seed(3)
+    net = VoteNetBackbone(npoints=(64, 32, 16, 8)).eval()
+    points = torch.rand(2, 200, 3) * 2
+    before = net(points)
+    net.widen_input(1)
+    assert net.input_feature_dim == 1 and net.sa1.mlp_module.layer0.conv.weight.shape == (64, 4, 1, 1)
+    with_height = torch.cat([points, torch.rand(2, 200, 1)], dim=2)
+    torch.testing.assert_close(net(with_height), before)
+    VoteNetBackbone(input_feature_dim=1).load_state_dict(net.state_dict())  # strict: VoteNet's layout with height
+    with pytest.raises(ConfigError, match="cannot narrow"):
+        net.widen_input(0)

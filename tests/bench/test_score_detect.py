@@ -18,3 +18,18 @@ def test_time_score_detect_small_run_agrees():
     assert out["max_ap_diff"] < 1e-9
     assert out["num_predictions"] == 3 * 8 * 3
     assert out["strl_s"] > 0 and out["reference_s"] > 0 and out["speedup"] > 0
+
+
+def test_bench_task_score_detect_prints_and_writes_the_comparison(tmp_path, capsys, monkeypatch):
+    import json
+
+    import strl.bench.score_detect as score_detect
+    from strl.cli.main import main
+
+    full = score_detect.time_score_detect
+    monkeypatch.setattr(score_detect, "time_score_detect",
+                        lambda repeats=1: full(scenes=2, proposals=4, classes=3, gt_per_scene=(1, 3), repeats=repeats))
+    assert main(["bench", "--task", "score-detect", "--steps", "1", "--json", str(tmp_path / "b.json")]) == 0
+    out = capsys.readouterr().out
+    assert "score-detect: 24 detections" in out and "VoteNet's evaluator" in out and "largest AP difference" in out
+    assert json.loads((tmp_path / "b.json").read_text())["num_predictions"] == 24

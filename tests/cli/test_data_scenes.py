@@ -80,7 +80,7 @@ def test_builtin_rooms_check_and_preview(tmp_path, capsys, monkeypatch):
     code, out = run(capsys, "check", "builtin-rooms", "--cache-dir", cache)
     assert code == 0 and "format builtin-rooms: strl's built-in generated rooms (size 'small', seed 0)" in out
     assert "frames: 3 sequences, 12 frames (per sequence min 4 / mean 4.0 / max 4)" in out
-    assert "train: 2 scenes" in out and "val: 1 scene" in out and "test: 2 scenes" in out
+    assert "train: 3 scenes" in out and "val: 1 scene" in out and "test: 2 scenes" in out
     assert "semantic points (0.0% unlabelled): floor" in out and "result: usable" in out
     code, out = run(capsys, "preview", "builtin-rooms", "--cache-dir", cache, "--out", tmp_path / "rooms.png")
     assert code == 0 and "builtin-rooms: 2 scenes of 'train' from above" in out

@@ -130,3 +130,40 @@ def test_bad_files(tmp_path):
     with pytest.raises(DataError, match="missing key 'category'"):
         write_predictions(tmp_path / "q.npz", "partseg", pred=PARTSEG["pred"], label=PARTSEG["label"])
     assert not (tmp_path / "q.npz").exists()
+
+
+def detection_arrays():
+    """Scene 'a': a chair (class 1) found twice (IoU 1, then a duplicate) and a table (class 0) missed;
+    scene 'b': a chair found with IoU 1/3 (the unit cube shifted by half its side along x)."""
+    unit = [0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 0.0]
+    shifted = [0.5, 0.0, 0.5, 1.0, 1.0, 1.0, 0.0]
+    return {
+        "pred_boxes": np.array([unit, unit, shifted]), "pred_class": np.array([1, 1, 1]),
+        "pred_score": np.array([0.9, 0.8, 0.7]), "pred_scene": np.array(["a", "a", "b"]),
+        "gt_boxes": np.array([unit, [3.0, 3.0, 0.4, 1.2, 0.8, 0.8, 0.3], unit]), "gt_class": np.array([1, 0, 1]),
+        "gt_scene": np.array(["a", "a", "b"]), "class_names": np.array(["table", "chair"]),
+    }
+
+
+def test_detection_predictions_round_trip_and_hand_computed_scores(tmp_path):
+    path = tmp_path / "detect.npz"
+    write_predictions(path, "detect", **detection_arrays())
+    task, read = read_predictions(path)
+    assert task == "detect" and read["class_names"].tolist() == ["table", "chair"]
+    scores = score_file(path)
+    assert scores["task"] == "detect" and scores["num_predictions"] == 3 and scores["num_gt"] == 3
+    # chair at 0.25: TP (0.9), duplicate FP (0.8), TP (0.7, IoU 1/3 > 0.25): precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1
+    assert scores["ap_25"] == {"table": 0.0, "chair": pytest.approx(0.5 * 1 + 0.5 * 2 / 3)}
+    assert scores["ap_50"]["chair"] == pytest.approx(0.5) and scores["map_50"] == pytest.approx(0.25)
+    assert scores["map_25"] == pytest.approx((0.0 + 0.5 + 1 / 3) / 2)
+
+
+def test_detection_predictions_with_mismatched_lengths_name_the_file(tmp_path):
+    arrays = detection_arrays()
+    arrays["pred_score"] = arrays["pred_score"][:2]
+    with pytest.raises(DataError, match=r"detect.npz: the pred_\* arrays differ in length"):
+        write_predictions(tmp_path / "detect.npz", "detect", **arrays)
+    arrays = detection_arrays()
+    arrays["gt_boxes"][1, 4] = 0.0
+    with pytest.raises(DataError, match=r"'gt_boxes' row 1 has a non-positive size"):
+        validate_predictions("detect", arrays, tmp_path / "detect.npz")

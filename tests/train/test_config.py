@@ -32,6 +32,9 @@ PRESET_VALUES = {
                           lr=2e-4, augment="scene", window=1), 20),
     "dgcnn-partseg": (dict(PAPER, backbone="dgcnn-partseg", dataset="shapenet", lr=2e-4, window=0,
                            pair_mode="spatial"), 40),
+    "rooms-votenet": (dict(backbone="votenet", votenet_npoints=[256, 128, 64, 32], method="simclr",
+                           dataset="builtin-rooms", augment="scene", up_axis=2, rotate_up=True, num_points=2048,
+                           batch_size=16, epochs=3, window=1, num_workers=1, probe="none", final_eval=False), None),
     "votenet-detection": (dict(PAPER, backbone="votenet", dataset="scannet", frame_points=4096, lr=1e-3,
                                augment="scene", window=1), None),
     "rooms-semseg": (dict(backbone="dgcnn-semseg", dataset="builtin-rooms", num_points=512, frame_points=1024,
@@ -96,6 +99,8 @@ def test_unknown_and_ill_typed_keys_are_clear_errors():
     (["--preset", "pointpillars-streets", "--final-eval"], "--probe none --no-final-eval"),
     (["--exclude-object-split", "val", "--object-root", "obj"], "needs --dataset kitti-raw, not builtin"),
     (["--dataset", "kitti-raw", "--exclude-object-split", "val"], "needs --object-root"),
+    (["--votenet-npoints", "64", "32", "16", "8"], "--votenet-npoints is for the votenet backbone, not pointnet"),
+    (["--backbone", "votenet", "--votenet-npoints", "32", "64", "16", "8"], "with sa2's <= sa1's"),
 ])
 def test_values_a_user_can_reach_are_checked_when_settings_resolve(argv, message):
     with pytest.raises(ConfigError, match=message):
@@ -117,3 +122,11 @@ def test_detector_config_names_a_pointpillars_preset_and_sets_the_encoder():
         parse(["--preset", "pointpillars-streets", "--detector-config", "pointpillars-huge"])
     encoder = build_method(make_config("pointpillars-streets", hidden_dim=8, proj_dim=4)).backbone
     assert encoder.cfg.name == "pointpillars-laptop" and encoder.feature_dim == 384
+
+
+def test_votenet_encoder_description_records_its_sample_counts():
+    from strl.train.module import encoder_description
+
+    assert encoder_description(make_config("rooms-votenet"))["npoints"] == [256, 128, 64, 32]
+    assert encoder_description(make_config(backbone="votenet"))["npoints"] == [2048, 1024, 512, 256]
+    assert "npoints" not in encoder_description(make_config())

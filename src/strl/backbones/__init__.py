@@ -25,10 +25,11 @@ BACKBONES.register("dgcnn-partseg")(
 
 
 @BACKBONES.register("votenet")
-def _votenet(k=None, emb_dims=None, **_):
+def _votenet(k=None, emb_dims=None, npoints=None, **_):
+    """VoteNet's PointNet++ backbone; ``npoints``: sample counts of sa1..sa4 (None: VoteNet's)."""
     from strl.backbones.pointnet2 import VoteNetBackbone
 
-    return VoteNetBackbone()
+    return VoteNetBackbone() if not npoints else VoteNetBackbone(npoints=tuple(npoints))
 
 
 @BACKBONES.register("pointpillars")
@@ -43,16 +44,20 @@ def _pointpillars(k=None, emb_dims=None, config="pointpillars-kitti", **_):
     return PointPillarsEncoder(config)
 
 
-def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024, config: str | dict | None = None) -> nn.Module:
+def build_backbone(name: str, k: int | None = None, emb_dims: int = 1024, config: str | dict | None = None,
+                   npoints=None) -> nn.Module:
     """Build a registered backbone by name. ``k`` (None or 0: the backbone's default,
     :data:`DEFAULT_K`) is ignored by backbones without a k-NN graph; ``config`` is the detector
     configuration of ``pointpillars`` (None or '': ``pointpillars-kitti``; a preset name or a
-    ``PointPillarsConfig.describe()`` dict), which sets its grid and width."""
+    ``PointPillarsConfig.describe()`` dict), which sets its grid and width; ``npoints`` (the VoteNet
+    backbone's set-abstraction sample counts; None: its default) is ignored by the others."""
     kwargs = {"emb_dims": emb_dims}
     if k is not None:
         kwargs["k"] = k
     if config:
         kwargs["config"] = config
+    if npoints:
+        kwargs["npoints"] = npoints
     return BACKBONES[name](**kwargs)
 
 
@@ -62,4 +67,4 @@ def build_described_backbone(description: dict) -> nn.Module:
     ``PointPillarsConfig.describe()`` dict), else ``config`` (the preset name ``strl pretrain`` records)."""
     config = description.get("detector_config") or description.get("config")
     return build_backbone(description["backbone"], k=description.get("k"), emb_dims=description.get("emb_dims") or 1024,
-                          config=config)
+                          config=config, npoints=description.get("npoints"))

@@ -110,17 +110,42 @@ class VoteNetBackbone(nn.Module):
 
     def __init__(self, input_feature_dim: int = 0, npoints: tuple[int, int, int, int] = default_npoints):
         super().__init__()
-        if len(npoints) != 4 or any(int(n) < 1 for n in npoints) or npoints[1] > npoints[0]:
-            raise ConfigError(f"npoints must be four positive sample counts with sa2's <= sa1's, got {npoints}")
         self.input_feature_dim = input_feature_dim
-        self.num_seeds = int(npoints[1])
-        n1, n2, n3, n4 = (int(n) for n in npoints)
-        self.sa1 = SetAbstraction(n1, 0.2, 64, [input_feature_dim, 64, 64, 128])
-        self.sa2 = SetAbstraction(n2, 0.4, 32, [128, 128, 128, 256])
-        self.sa3 = SetAbstraction(n3, 0.8, 16, [256, 128, 128, 256])
-        self.sa4 = SetAbstraction(n4, 1.2, 16, [256, 128, 128, 256])
+        self.sa1 = SetAbstraction(1, 0.2, 64, [input_feature_dim, 64, 64, 128])
+        self.sa2 = SetAbstraction(1, 0.4, 32, [128, 128, 128, 256])
+        self.sa3 = SetAbstraction(1, 0.8, 16, [256, 128, 128, 256])
+        self.sa4 = SetAbstraction(1, 1.2, 16, [256, 128, 128, 256])
         self.fp1 = FeaturePropagation([256 + 256, 256, 256])
         self.fp2 = FeaturePropagation([256 + 256, 256, 256])
+        self.set_sample_counts(npoints)
+
+    @property
+    def npoints(self) -> tuple[int, int, int, int]:
+        """The sample counts of sa1..sa4."""
+        return tuple(sa.npoint for sa in (self.sa1, self.sa2, self.sa3, self.sa4))
+
+    def set_sample_counts(self, npoints) -> None:
+        """Change the sample counts of sa1..sa4 (``npoints``, four positive ints, sa2's <= sa1's); the
+        weights stay as they are."""
+        npoints = tuple(int(n) for n in npoints)
+        if len(npoints) != 4 or min(npoints) < 1 or npoints[1] > npoints[0]:
+            raise ConfigError(f"npoints must be four positive sample counts with sa2's <= sa1's, got {npoints}")
+        for sa, n in zip((self.sa1, self.sa2, self.sa3, self.sa4), npoints):
+            sa.npoint = n
+        self.num_seeds = npoints[1]
+
+    def widen_input(self, input_feature_dim: int) -> None:
+        """Take ``input_feature_dim`` extra per-point channels (e.g. VoteNet's height) from now on: the
+        first layer gets input slots for them with zero weights, so its outputs stay as they were."""
+        extra = input_feature_dim - self.input_feature_dim
+        if extra < 0:
+            raise ConfigError(f"cannot narrow the input from {self.input_feature_dim} to {input_feature_dim} extra channels")
+        conv = self.sa1.mlp_module.layer0.conv
+        if extra:
+            weight = conv.weight.detach()
+            conv.weight = nn.Parameter(torch.cat([weight, weight.new_zeros(weight.shape[0], extra, 1, 1)], dim=1))
+            conv.in_channels += extra
+        self.input_feature_dim = input_feature_dim
 
     def forward_seeds(self, points: torch.Tensor) -> dict[str, torch.Tensor]:
         """Seeds: ``seed_xyz`` (B, S, 3), ``seed_features`` (B, 256, S), ``seed_inds`` (B, S); S = ``num_seeds``.

@@ -64,7 +64,7 @@ def export_finetuned(checkpoint: str, output: str, to: str | None = None) -> lis
                                           f"{loaded.meta['encoder']['backbone']} encoder; it exports to {target}, not {to}")
     written = []
     if not output.endswith(".safetensors"):
-        atomic_torch_save({top_key: state}, output)
+        atomic_torch_save({top_key: state, **loaded.task.downstream_extras(loaded.model, loaded.meta)}, output)
         written.append(output)
     st_path = os.path.splitext(output)[0] + ".safetensors"
     description = {**loaded.meta["encoder"], "task": loaded.meta["task"], "head": loaded.meta["head"], "export_target": target}

@@ -128,8 +128,9 @@ def run_score_detect(args) -> int:
     from strl.bench.score_detect import time_score_detect
 
     result = time_score_detect(repeats=max(args.steps, 1))
-    print(f"score-detect: strl {result['seconds']:.2f} s, VoteNet's evaluator {result['seconds_original']:.2f} s "
-          f"(x{result['speedup']:.1f}); largest AP difference {result['max_ap_difference']:.2e}")
+    print(f"score-detect: {result['num_predictions']} detections, {result['num_gt']} ground-truth boxes: strl "
+          f"{result['strl_s']:.2f} s, VoteNet's evaluator {result['reference_s']:.2f} s (x{result['speedup']:.1f}); "
+          f"largest AP difference {result['max_ap_diff']:.2e}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

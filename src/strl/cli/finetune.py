@@ -12,7 +12,7 @@ HELP = {
     "classify": "shape classification: ModelNet40/10, ScanObjectNN, built-in objects",
     "partseg": "part segmentation: ShapeNetPart (16 categories, 50 parts)",
     "semseg": "semantic segmentation: S3DIS, ScanNet scenes, built-in rooms (whole-room inference)",
-    "detect": "3D detection: KITTI and built-in streets (PointPillars; official KITTI AP), indoor scenes (VoteNet)",
+    "detect": "3D detection: VoteNet on ScanNet, SUN RGB-D and built-in rooms (scored as VoteNet's evaluator); PointPillars on KITTI and built-in streets (official KITTI AP)",
 }
 
 

@@ -3,7 +3,9 @@
 The same metric functions as ``strl finetune`` (one implementation each, in :mod:`strl.metrics`).
 Formats: classify ``pred (M,)``, ``label (M,)``; partseg ``pred (M, N)``, ``label (M, N)`` part ids
 0..49, ``category (M,)`` 0..15; semseg ``pred (P,)``, ``label (P,)`` (optional ``ignore_index``,
-``num_classes``); kitti: folders of KITTI label files. Fractions in 0..1 in the JSON (KITTI: the
+``num_classes``); detect ``pred_boxes (K, 7)``, ``pred_class``, ``pred_score``, ``pred_scene`` ``(K,)``,
+``gt_boxes (G, 7)``, ``gt_class``, ``gt_scene`` ``(G,)`` (boxes ``(cx, cy, cz, dx, dy, dz, heading)``, z up;
+optional ``class_names``); kitti: folders of KITTI label files. Fractions in 0..1 in the JSON (KITTI: the
 devkit's percentages); the printout shows percentages.
 """
 
@@ -13,6 +15,8 @@ KINDS = {
     "classify": "overall accuracy, mean class accuracy, confusion matrix",
     "partseg": "instance and class mIoU (ShapeNetPart conventions)",
     "semseg": "pooled per-class IoU, mIoU, overall and mean class accuracy",
+    "detect": "VoteNet-protocol 3-D detection: AP and recall per class at IoU 0.25 and 0.5, mAP over the classes "
+              "with ground truth",
     "kitti": "the official KITTI object evaluation of a folder of result label files (AP R11 and R40)",
 }
 
@@ -45,6 +49,26 @@ def _print(scores: dict) -> None:
             print(f"{key:<24} {value}")
 
 
+def print_detection_scores(scores: dict) -> None:
+    """mAP lines, then AP and recall per class at both thresholds."""
+    from strl.metrics.detection_table import format_ap_table
+
+    print(f"map_25 {_percent(scores['map_25'])}   map_50 {_percent(scores['map_50'])}   "
+          f"({scores['num_predictions']} detections, {scores['num_gt']} ground-truth boxes)")
+    columns = {"AP@0.25": scores["ap_25"], "AP@0.5": scores["ap_50"],
+               "recall@0.25": scores["recall_25"], "recall@0.5": scores["recall_50"]}
+    means = {"AP@0.25": scores["map_25"], "AP@0.5": scores["map_50"], "recall@0.25": scores["ar_25"],
+             "recall@0.5": scores["ar_50"]}
+    print(format_ap_table(columns, list(scores["ap_25"]), means))
+    if scores["classes_without_gt"]:
+        print(f"predicted classes without ground truth (AP n/a, left out of the means; VoteNet's mean would be NaN): "
+              f"{', '.join(scores['classes_without_gt'])}")
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f} %"
+
+
 def run(args) -> int:
     from strl.cli.outputs import write_json_result
     from strl.metrics.prediction_files import score_file
@@ -59,7 +83,7 @@ def run(args) -> int:
         print(format_kitti_table(scores))
     else:
         scores = score_file(args.predictions, args.kind, restrict=getattr(args, "restrict", True))
-        _print(scores)
+        (print_detection_scores if args.kind == "detect" else _print)(scores)
     if args.json:
         write_json_result(scores, args.json)
     return 0

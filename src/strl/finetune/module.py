@@ -13,6 +13,16 @@ from strl.train.optim import build_optimizer
 FINETUNED_FORMAT = 1
 
 
+def step_factor(milestones: list[int], rate: float):
+    """LR multiplier per epoch (counted from 0): ``rate`` to the number of ``milestones`` reached, as
+    VoteNet's ``get_current_lr`` (epochs 80, 120, 160 and rate 0.1: x0.1 from epoch 80, x0.01 from 120, ...)."""
+
+    def factor(epoch: int) -> float:
+        return rate ** sum(epoch >= m for m in milestones)
+
+    return factor
+
+
 def cosine_to_floor(epochs: int, floor: float):
     """LR multiplier per epoch: cosine from 1 to ``floor`` over ``epochs`` (the reference's
     ``CosineAnnealingLR(T_max=epochs, eta_min)`` as a ratio, so every parameter group keeps its scale)."""
@@ -47,6 +57,9 @@ class FinetuneModule(L.LightningModule):
         if cfg.freeze_encoder:
             model.freeze_encoder()  # parameters fixed, BatchNorm statistics kept as loaded
 
+    def on_train_epoch_start(self) -> None:
+        self.task.on_train_epoch_start(self.model, self.current_epoch, self.cfg)
+
     def training_step(self, batch, batch_idx: int):
         loss = self.task.loss(self.model, batch, self.cfg)
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=self.task.batch_size(batch),
@@ -68,7 +81,9 @@ class FinetuneModule(L.LightningModule):
         if cfg.scheduler == "onecycle":
             sched = one_cycle(opt, int(self.trainer.estimated_stepping_batches), cfg.pct_start, cfg.div_factor, cfg.moms)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_to_floor(cfg.epochs, cfg.min_lr / cfg.lr))
+        factor = (step_factor(cfg.lr_decay_epochs, cfg.lr_decay_rate) if cfg.scheduler == "step"
+                  else cosine_to_floor(cfg.epochs, cfg.min_lr / cfg.lr))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
     def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:

@@ -73,8 +73,13 @@ class FinetuneOptimSettings(Settings):
     """SGD momentum"""
     weight_decay: Annotated[float, Field(ge=0.0)] = 1e-4
     """weight decay"""
-    scheduler: Literal["cosine", "none", "onecycle"] = "cosine"
-    """learning-rate schedule: cosine over the epochs, or one cycle over the steps (--pct-start, --div-factor, --moms)"""
+    scheduler: Literal["cosine", "step", "none", "onecycle"] = "cosine"
+    """learning-rate schedule: cosine over the epochs to --min-lr, steps at --lr-decay-epochs, or one cycle
+    over the steps (--pct-start, --div-factor, --moms)"""
+    lr_decay_epochs: list[Positive] = []
+    """step schedule: the epochs (counted from 0) from which the learning rate is multiplied by --lr-decay-rate once more"""
+    lr_decay_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    """step schedule: the factor of each step"""
     pct_start: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.4
     """one cycle: share of the steps over which the learning rate rises from lr / --div-factor to lr"""
     div_factor: Annotated[float, Field(ge=1.0)] = 10.0
@@ -123,3 +128,5 @@ class FinetuneSettings(FinetuneRunSettings, ProtocolSettings, FinetuneOptimSetti
             raise ConfigError("--optimizer adam_onecycle runs with --scheduler onecycle")
         if len(self.moms) != 2 or not all(0.0 <= m < 1.0 for m in self.moms):
             raise ConfigError(f"--moms takes two momenta in [0, 1), got {self.moms}")
+        if self.scheduler == "step" and not self.lr_decay_epochs:
+            raise ConfigError("--scheduler step needs --lr-decay-epochs (e.g. 80 120 160)")

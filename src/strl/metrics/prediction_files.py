@@ -9,8 +9,9 @@ A file holds a ``task`` entry and the task's arrays (integer ids; ``M`` samples,
 * ``semseg``: ``pred`` ``(P,)``, ``label`` ``(P,)``, ``num_classes`` (scalar); optional
   ``ignore_index`` (scalar; label entries equal to it are left out) and ``fold`` ``(P,)`` (the
   held-out area of each point, for k-fold scores).
-* ``detect``: boxes, classes, scores and scenes of detections and ground truth
-  (:mod:`strl.metrics.detection_predictions`).
+* ``detect``: ``pred_boxes`` ``(K, 7)``, ``pred_class`` ``(K,)``, ``pred_score`` ``(K,)``,
+  ``pred_scene`` ``(K,)``, ``gt_boxes`` ``(G, 7)``, ``gt_class`` ``(G,)``, ``gt_scene`` ``(G,)``;
+  optional ``class_names`` ``(C,)`` (checked by :mod:`strl.metrics.detection_predictions`).
 
 :func:`validate_predictions` checks arrays against this (missing or unknown keys, shapes, integer
 types, id ranges, part labels outside the shape's category) and raises
@@ -177,7 +178,7 @@ def _validate_semseg(arrays: dict, scalars: dict, path) -> dict:
 def _validate_detect(arrays: dict, scalars: dict, path) -> dict:
     out = validate_detection_arrays(arrays, path)
     names = out.pop("class_names")
-    return out if names is None else {**out, "class_names": np.array(names)}
+    return out if names is None else {**out, "class_names": np.array(names, dtype=str)}
 
 
 _VALIDATORS = {"classify": _validate_classify, "partseg": _validate_partseg, "semseg": _validate_semseg,
@@ -310,7 +311,17 @@ def score_semseg(arrays: dict, path: str | os.PathLike | None = None) -> dict:
     return out
 
 
-SCORERS = {"classify": score_classification, "partseg": score_partseg, "semseg": score_semseg}
+def score_detect(arrays: dict, path: str | os.PathLike | None = None) -> dict:
+    """VoteNet-protocol AP and AR per class at IoU 0.25 and 0.5, and their means, of ``detect`` arrays
+    (:func:`strl.metrics.detection.evaluate_detections`)."""
+    from strl.metrics.detection import evaluate_detections
+
+    a = validate_predictions("detect", arrays, path)
+    names = a.pop("class_names", None)
+    return {"task": "detect", **evaluate_detections(**a, class_names=None if names is None else names.tolist())}
+
+
+SCORERS = {"classify": score_classification, "partseg": score_partseg, "semseg": score_semseg, "detect": score_detect}
 
 
 def score_file(path: str | os.PathLike, task: str | None = None, restrict: bool = True) -> dict:

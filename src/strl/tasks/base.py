@@ -70,6 +70,9 @@ class Task:
     def loss(self, model: "nn.Module", batch, cfg) -> "torch.Tensor":
         raise NotImplementedError
 
+    def on_train_epoch_start(self, model: "nn.Module", epoch: int, cfg) -> None:
+        """Called before each training epoch (``epoch`` counted from 0), e.g. for a schedule of the model's own."""
+
     def batch_size(self, batch) -> int:
         """Samples in a training batch (for logging)."""
         return int(batch["points"].shape[0])
@@ -97,6 +100,10 @@ class Task:
         from strl.errors import ConfigError
 
         raise ConfigError(f"strl export does not take fine-tuned {self.name} models")
+
+    def downstream_extras(self, model: "nn.Module", meta: dict) -> dict:
+        """Further top-level entries of the file ``strl export`` writes (besides the state_dict's key)."""
+        return {}
 
     def extra_outputs(self, record, metrics: dict, folder: str) -> None:
         """Task-specific additions to the run folder and ``metrics`` (``record``: the first pre-trained run)."""

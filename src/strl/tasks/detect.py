@@ -104,6 +104,9 @@ class DetectTask(Task):
     def batch_size(self, batch) -> int:
         return self.impl.batch_size(batch)
 
+    def on_train_epoch_start(self, model, epoch, cfg):
+        return self._for(cfg.dataset).on_train_epoch_start(model, epoch, cfg)
+
     def evaluate(self, model, split, cfg, device):
         return self._for(cfg.dataset).evaluate(model, split, cfg, device)
 
@@ -118,3 +121,6 @@ class DetectTask(Task):
 
     def downstream_export(self, model, meta):
         return self._for(meta["head"]["dataset"]).downstream_export(model, meta)
+
+    def downstream_extras(self, model, meta):
+        return self._for(meta["head"]["dataset"]).downstream_extras(model, meta)

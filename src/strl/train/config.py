@@ -54,6 +54,8 @@ class ModelSettings(Settings):
     """width of the encoder's last layer (pointpillars: set by --detector-config)"""
     detector_config: Annotated[str, Choices(_detector_configs)] = ""
     """pointpillars: the detector configuration whose vfe + backbone_2d are pre-trained ('': pointpillars-kitti, OpenPCDet's KITTI grid; pointpillars-laptop: a reduced grid)"""
+    votenet_npoints: list[Positive] = []
+    """votenet backbone: sample counts of its four set-abstraction layers (none: VoteNet's 2048 1024 512 256)"""
     hidden_dim: Positive = 4096
     """hidden width of the projector and predictor"""
     proj_dim: Positive = 256
@@ -202,6 +204,12 @@ class PretrainConfig(EvalSettings, PretrainRunSettings, OptimSettings, DataSetti
             if not self.object_root:
                 raise ConfigError("--exclude-object-split needs --object-root: the KITTI object folder with "
                                   "ImageSets/ and the devkit's mapping/")
+        if self.votenet_npoints:
+            if self.backbone != "votenet":
+                raise ConfigError(f"--votenet-npoints is for the votenet backbone, not {self.backbone}")
+            n = self.votenet_npoints
+            if len(n) != 4 or n[1] > n[0]:
+                raise ConfigError(f"--votenet-npoints takes four sample counts (sa1..sa4) with sa2's <= sa1's, got {n}")
         if self.frame_points and self.frame_points < self.num_points:
             raise ConfigError(f"--frame-points {self.frame_points} is below --num-points {self.num_points}: "
                               "frames must hold at least the points of a view (0 reads --num-points)")
@@ -229,6 +237,14 @@ PRESETS: dict[str, dict[str, Any]] = {
     "dgcnn-partseg": dict(
         backbone="dgcnn-partseg", dataset="shapenet", num_points=2048, batch_size=32, epochs=100,
         optimizer="adam", lars=True, lr=2e-4, window=0, pair_mode="spatial", num_workers=8,
+    ),
+    # sized for the built-in rooms on a 2-core laptop CPU: VoteNet's backbone with the sample counts of
+    # strl finetune detect's rooms-votenet preset, SimCLR on neighbouring depth frames of the rooms (z up);
+    # scored by fine-tuning (strl finetune detect), not by the object probes
+    "rooms-votenet": dict(
+        backbone="votenet", votenet_npoints=[256, 128, 64, 32], method="simclr", dataset="builtin-rooms",
+        augment="scene", up_axis=2, rotate_up=True, num_points=2048, batch_size=16, epochs=3, window=1,
+        num_workers=1, probe="none", final_eval=False,
     ),
     "votenet-detection": dict(
         backbone="votenet", dataset="scannet", num_points=2048, frame_points=4096, batch_size=32, epochs=100,

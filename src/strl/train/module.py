@@ -18,7 +18,8 @@ CHECKPOINT_FORMAT = 1
 
 def build_method(cfg: PretrainConfig) -> Method:
     """The method named by ``cfg.method`` around the backbone named by ``cfg.backbone``."""
-    backbone = build_backbone(cfg.backbone, k=cfg.k, emb_dims=cfg.emb_dims, config=cfg.detector_config or None)
+    backbone = build_backbone(cfg.backbone, k=cfg.k, emb_dims=cfg.emb_dims, config=cfg.detector_config or None,
+                              npoints=cfg.votenet_npoints or None)
     cls = METHODS[cfg.method]
     accepted = inspect.signature(cls.__init__).parameters
     kwargs = {name: getattr(cfg, name) for name in accepted if name not in ("self", "backbone") and hasattr(cfg, name)}
@@ -26,7 +27,8 @@ def build_method(cfg: PretrainConfig) -> Method:
 
 
 def encoder_description(cfg: PretrainConfig) -> dict:
-    """What a checkpoint's encoder is, so it can be rebuilt and fed correctly.
+    """What a checkpoint's encoder is, so it can be rebuilt and fed correctly (the VoteNet
+    backbone's set-abstraction sample counts included).
 
     A ``pointpillars`` encoder is described by its detector configuration: ``config`` (its preset
     name, which :func:`strl.backbones.build_backbone` takes) and the grid and layer sizes of
@@ -46,7 +48,7 @@ def encoder_description(cfg: PretrainConfig) -> dict:
             "preprocessing": "LiDAR frame of the sweep in metres (x forward, y left, z up, the sensor at the origin); "
                              "pre-trained on x, y, z with reflectance 0",
         }
-    return {
+    description = {
         "backbone": cfg.backbone,
         "k": resolve_k(cfg.backbone, cfg.k),
         "emb_dims": cfg.emb_dims,
@@ -54,6 +56,11 @@ def encoder_description(cfg: PretrainConfig) -> dict:
         "num_points": cfg.num_points,
         "preprocessing": "xyz only; centred on the mean and scaled into the unit sphere",
     }
+    if cfg.backbone == "votenet":
+        from strl.backbones.pointnet2 import VoteNetBackbone
+
+        description["npoints"] = list(cfg.votenet_npoints or VoteNetBackbone.default_npoints)
+    return description
 
 
 class PretrainModule(L.LightningModule):

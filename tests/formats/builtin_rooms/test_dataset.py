@@ -71,7 +71,7 @@ def test_cameras_stand_in_their_room_and_neighbouring_frames_overlap(small):
 
 
 def test_scenes_are_scene_sets_with_labels_boxes_and_votes(small):
-    for split, n in (("train", 2), ("val", 1), ("test", 2)):
+    for split, n in (("train", 3), ("val", 1), ("test", 2)):
         scenes = small.scenes(split)
         assert isinstance(scenes, SceneSet) and len(scenes) == n and scenes.names[0] == f"{split}0000"
         assert scenes.semantic_class_names == list(SEMANTIC_CLASSES) and scenes.box_class_names == list(BOX_CLASSES)

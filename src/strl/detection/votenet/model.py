@@ -46,13 +46,19 @@ class VoteNet(nn.Module):
         self.pnet = ProposalModule(box, num_proposal, sampling, VoteNetBackbone.feature_dim)
 
     def forward(self, points: torch.Tensor) -> dict[str, torch.Tensor]:
-        seeds = self.backbone_net.forward_seeds(points)
-        vote_xyz, vote_features = self.vgen(seeds["seed_xyz"], seeds["seed_features"])
-        proposals = self.pnet(vote_xyz, vote_features, seeds["seed_xyz"])
-        return {
-            "seed_xyz": seeds["seed_xyz"],
-            "seed_inds": seeds["seed_inds"],
-            "vote_xyz": vote_xyz,
-            "vote_features": vote_features,
-            **proposals,
-        }
+        return votenet_outputs(self.backbone_net, self.vgen, self.pnet, points)
+
+
+def votenet_outputs(backbone: VoteNetBackbone, vgen: VotingModule, pnet: ProposalModule,
+                    points: torch.Tensor) -> dict[str, torch.Tensor]:
+    """VoteNet's forward pass through its three parts (the outputs of :class:`VoteNet`)."""
+    seeds = backbone.forward_seeds(points)
+    vote_xyz, vote_features = vgen(seeds["seed_xyz"], seeds["seed_features"])
+    proposals = pnet(vote_xyz, vote_features, seeds["seed_xyz"])
+    return {
+        "seed_xyz": seeds["seed_xyz"],
+        "seed_inds": seeds["seed_inds"],
+        "vote_xyz": vote_xyz,
+        "vote_features": vote_features,
+        **proposals,
+    }

@@ -104,7 +104,7 @@ class RoomsConfig:
 #: Named sizes: ``default`` for the laptop runs, ``small`` for tests and quick checks.
 SIZES = {
     "default": {},
-    "small": dict(pretrain_rooms=3, frames=4, image_width=64, image_height=48, train_rooms=2, val_rooms=1,
+    "small": dict(pretrain_rooms=3, frames=4, image_width=64, image_height=48, train_rooms=3, val_rooms=1,
                   test_rooms=2, scan_frames=8, scan_width=40, object_density=600.0, scene_density=200.0),
 }
 
