@@ -167,3 +167,21 @@ def test_detection_predictions_with_mismatched_lengths_name_the_file(tmp_path):
     arrays["gt_boxes"][1, 4] = 0.0
     with pytest.raises(DataError, match=r"'gt_boxes' row 1 has a non-positive size"):
         validate_predictions("detect", arrays, tmp_path / "detect.npz")
+
+
+def test_semseg_files_scored_as_folds_pooled_and_per_fold(tmp_path, capsys):
+    from strl.cli.main import main
+    from strl.metrics.prediction_files import score_semseg_folds, write_predictions
+
+    # fold 1: 2 points, both right (mIoU 1); fold 2: one class-1 point called 0 (IoU 1/2 and 1/2)
+    write_predictions(tmp_path / "a1.npz", "semseg", pred=np.array([0, 1]), label=np.array([0, 1]), num_classes=2)
+    write_predictions(tmp_path / "a2.npz", "semseg", pred=np.array([0, 0, 1]), label=np.array([0, 1, 1]), num_classes=2)
+    s = score_semseg_folds([tmp_path / "a1.npz", tmp_path / "a2.npz"])
+    assert s["folds"][1]["miou"] == pytest.approx(1.0) and s["folds"][2]["miou"] == pytest.approx(0.5)
+    assert s["mean_fold_miou"] == pytest.approx(0.75)
+    assert s["pooled_miou"] == pytest.approx((2 / 3 + 2 / 3) / 2) == s["miou"]  # pooled: class 0 2/3, class 1 2/3
+    assert main(["score", "semseg", str(tmp_path / "a1.npz"), str(tmp_path / "a2.npz")]) == 0
+    assert "fold 2" in capsys.readouterr().out
+    write_predictions(tmp_path / "b.npz", "semseg", pred=np.array([0, 2]), label=np.array([0, 2]), num_classes=3)
+    with pytest.raises(DataError, match="'num_classes' is 3, but .*a1.npz has 2"):
+        score_semseg_folds([tmp_path / "a1.npz", tmp_path / "b.npz"])

@@ -32,6 +32,10 @@ def add_arguments(parser) -> None:
                            help="score exactly the frame ids listed in this file (default: every ground-truth file)")
             p.add_argument("--loose", action="store_true",
                            help="also score at the loose IoU thresholds (default: the strict ones only)")
+        elif kind == "semseg":
+            p.add_argument("predictions", nargs="+",
+                           help="predictions .npz in the semseg format; several files are the folds of a k-fold "
+                                "protocol (S3DIS 6-fold: one per test area), scored pooled and as the mean of the folds")
         else:
             p.add_argument("predictions", help=f"predictions .npz in the {kind} format (see strl score --help)")
         p.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON (default: none)")
@@ -81,8 +85,16 @@ def run(args) -> int:
 
         scores = score_kitti_folders(args.pred, args.gt, args.split, loose=args.loose)
         print(format_kitti_table(scores))
+    elif args.kind == "semseg" and len(args.predictions) > 1:
+        from strl.metrics.prediction_files import score_semseg_folds
+
+        scores = score_semseg_folds(args.predictions)
+        _print(scores)
+        for fold, entry in scores["folds"].items():
+            print(f"fold {fold} ({scores['fold_files'][fold]}): miou {_percent(entry['miou'])}, {entry['num_points']} points")
     else:
-        scores = score_file(args.predictions, args.kind, restrict=getattr(args, "restrict", True))
+        predictions = args.predictions[0] if args.kind == "semseg" else args.predictions
+        scores = score_file(predictions, args.kind, restrict=getattr(args, "restrict", True))
         (print_detection_scores if args.kind == "detect" else _print)(scores)
     if args.json:
         write_json_result(scores, args.json)

@@ -324,6 +324,26 @@ def score_detect(arrays: dict, path: str | os.PathLike | None = None) -> dict:
 SCORERS = {"classify": score_classification, "partseg": score_partseg, "semseg": score_semseg, "detect": score_detect}
 
 
+def score_semseg_folds(paths: list) -> dict:
+    """:func:`score_semseg` of several ``semseg`` predictions files taken as the folds of a k-fold
+    protocol (S3DIS 6-fold: one file per test area). Each file's points get its position (1, 2, ...)
+    as ``fold``; the files must agree on ``num_classes`` and ``ignore_index``. Adds ``fold_files``."""
+    parts = [read_predictions(path, "semseg")[1] for path in paths]
+    first = parts[0]
+    for path, part in zip(paths, parts):
+        if "fold" in part:
+            _fail(path, "already holds 'fold': give one file per fold, or score this file alone")
+        for key in ("num_classes", "ignore_index"):
+            if part.get(key) != first.get(key):
+                _fail(path, f"'{key}' is {part.get(key)}, but {paths[0]} has {first.get(key)}: the folds must agree")
+    merged = {key: np.concatenate([part[key] for part in parts]) for key in ("pred", "label")}
+    merged["fold"] = np.concatenate([np.full(len(part["label"]), i + 1) for i, part in enumerate(parts)])
+    merged.update({key: first[key] for key in ("num_classes", "ignore_index") if first.get(key) is not None})
+    out = score_semseg(merged, path=paths[0])
+    out["fold_files"] = {i + 1: str(path) for i, path in enumerate(paths)}
+    return out
+
+
 def score_file(path: str | os.PathLike, task: str | None = None, restrict: bool = True) -> dict:
     """Read a predictions file and score it (``restrict``: for part segmentation only)."""
     task, arrays = read_predictions(path, task)

@@ -243,7 +243,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # scored by fine-tuning (strl finetune detect), not by the object probes
     "rooms-votenet": dict(
         backbone="votenet", votenet_npoints=[256, 128, 64, 32], method="simclr", dataset="builtin-rooms",
-        augment="scene", up_axis=2, rotate_up=True, num_points=2048, batch_size=16, epochs=3, window=1,
+        augment="scene", up_axis=2, rotate_up=True, num_points=2048, batch_size=16, epochs=2, window=1,
         num_workers=1, probe="none", final_eval=False,
     ),
     "votenet-detection": dict(
