@@ -34,7 +34,7 @@ PRESET_VALUES = {
                            pair_mode="spatial"), 40),
     "rooms-votenet": (dict(backbone="votenet", votenet_npoints=[256, 128, 64, 32], method="simclr",
                            dataset="builtin-rooms", augment="scene", up_axis=2, rotate_up=True, num_points=2048,
-                           batch_size=16, epochs=3, window=1, num_workers=1, probe="none", final_eval=False), None),
+                           batch_size=16, epochs=2, window=1, num_workers=1, probe="none", final_eval=False), None),
     "votenet-detection": (dict(PAPER, backbone="votenet", dataset="scannet", frame_points=4096, lr=1e-3,
                                augment="scene", window=1), None),
     "rooms-semseg": (dict(backbone="dgcnn-semseg", dataset="builtin-rooms", num_points=512, frame_points=1024,
