@@ -20,12 +20,7 @@ from strl.train.config import make_config  # noqa: E402
 from strl.train.module import PretrainModule  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def write_pretrained(path, preset: str, global_step: int = 0, **changes) -> PretrainModule:

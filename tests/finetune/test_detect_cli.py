@@ -23,14 +23,7 @@ SMALL = ["--num-points", "256", "--votenet-npoints", "32", "16", "8", "4", "--nu
          "--seeds", "0", "--label-fraction", "1", "--val-fraction", "0.2", "--eval-every", "1", "--num-workers", "0",
          "--no-progress"]
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors through many small ops: a second intra-op thread only adds synchronisation."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def votenet_encoder_checkpoint(path):

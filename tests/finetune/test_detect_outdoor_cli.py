@@ -15,10 +15,10 @@ from strl.metrics.detection_predictions import read_detection_predictions
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "..", "tasks"))
 sys.path.insert(0, os.path.join(HERE, "..", "detection", "pointpillars"))
-from outdoor_fixtures import KITTI_LAYERS_SMALL_GRID, TINY, one_thread, write_encoder_checkpoint, write_kitti_object  # noqa: E402, F401
+from outdoor_fixtures import KITTI_LAYERS_SMALL_GRID, TINY, write_encoder_checkpoint, write_kitti_object  # noqa: E402
 from pointpillars_helpers import openpcdet_keys  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*isinstance\\(treespec, LeafSpec\\)")
+pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.filterwarnings("ignore:.*isinstance\\(treespec, LeafSpec\\)")]
 
 QUICK = ["--epochs", "1", "--seeds", "0", "--label-fraction", "1", "--batch-size", "2", "--no-progress", "--num-workers", "0"]
 

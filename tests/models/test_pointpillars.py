@@ -12,8 +12,7 @@ from strl.models.pointpillars import PointPillarsDetector
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "detection", "pointpillars"))
 from pointpillars_helpers import car_scene, openpcdet_keys, tiny_config  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tasks"))
-from outdoor_fixtures import one_thread  # noqa: E402, F401
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_downstream_state_is_openpcdets_127_entries_for_the_kitti_layers():

@@ -6,15 +6,7 @@ from strl.detection.votenet import SCANNET, SUNRGBD, VoteNet
 from strl.models.votenet import VoteNetDetector, set_bn_momentum, votenet_bn_momentum
 
 SMALL = (32, 16, 8, 4)
-THREADS = torch.get_num_threads()
-
-
-def setup_module():  # small tensors through many small ops: a second thread only adds synchronisation
-    torch.set_num_threads(1)
-
-
-def teardown_module():
-    torch.set_num_threads(THREADS)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small tensors through many small ops
 
 
 @torch.no_grad()

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "formats"))
@@ -20,16 +19,6 @@ KITTI_LAYERS_SMALL_GRID = dict(point_cloud_range=(0.0, -5.12, -3.0, 10.24, 5.12,
 # narrow layers on the same small grid, for runs that need no OpenPCDet shapes
 TINY = dict(point_cloud_range=(0.0, -5.12, -3.0, 10.24, 5.12, 1.0), vfe_filters=(8,), layer_nums=(1, 1, 1),
             num_filters=(8, 16, 16), num_upsample_filters=(8, 8, 8), max_pillars_train=500, max_pillars_test=500)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These tests' tensors are small: on one thread they do not wait for a second one that a busy
-    machine has descheduled (import this fixture into a test module to use it)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def frame_points(rng: np.random.Generator, n: int = 600) -> np.ndarray:

@@ -15,15 +15,7 @@ from strl.tasks.detect import DetectTask
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "formats"))
 from scene_files import write_sunrgbd, write_sunrgbd_view  # noqa: E402
 
-THREADS = torch.get_num_threads()
-
-
-def setup_module():  # small tensors through many small ops: a second thread only adds synchronisation
-    torch.set_num_threads(1)
-
-
-def teardown_module():
-    torch.set_num_threads(THREADS)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small tensors through many small ops
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ from strl.tasks.detect_outdoor import PRESETS, OutdoorDetectTask, flat_scores, m
 from strl.tasks.outdoor_frames import labelled_frames, road_height
 
 sys.path.insert(0, os.path.dirname(__file__))
-from outdoor_fixtures import TINY, one_thread, write_kitti_object  # noqa: E402, F401
+from outdoor_fixtures import TINY, write_kitti_object  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

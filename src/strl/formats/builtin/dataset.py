@@ -76,6 +76,12 @@ def config_fingerprint(cfg, version: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def cache_entry_name(prefix: str, cfg, version: int, suffix: str = "") -> str:
+    """``{prefix}-{version}-{seed}-{fingerprint}{suffix}``: the name of the cache file or folder of the
+    dataset that generator ``version`` makes for the config dataclass ``cfg`` (which has a ``seed``)."""
+    return f"{prefix}-{version}-{cfg.seed}-{config_fingerprint(cfg, version)}{suffix}"
+
+
 @dataclass(frozen=True)
 class BuiltinConfig:
     """What to generate. Distances are in units of the object's radius (objects fill the unit ball).
@@ -122,7 +128,7 @@ class BuiltinConfig:
         return config_fingerprint(self, GENERATOR_VERSION)
 
     def cache_name(self) -> str:
-        return f"builtin-{GENERATOR_VERSION}-{self.seed}-{self.fingerprint()}.npz"
+        return cache_entry_name("builtin", self, GENERATOR_VERSION, ".npz")
 
 
 def build_arrays(cfg: BuiltinConfig) -> dict[str, np.ndarray]:
@@ -173,6 +179,11 @@ def default_cache_dir() -> Path:
         return Path(os.environ["STRL_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "strl"
+
+
+def cache_folder(cache_dir: str | os.PathLike | None) -> Path:
+    """The folder of the generated datasets: ``cache_dir``, or :func:`default_cache_dir` when it is None."""
+    return Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
 
 def read_cache(path: Path, keys, cfg, valid: Callable[[dict], bool]) -> dict[str, np.ndarray] | None:
@@ -277,7 +288,7 @@ class BuiltinData:
 
     def __init__(self, cfg: BuiltinConfig = BuiltinConfig(), cache_dir: str | os.PathLike | None = None):
         self.cfg = cfg
-        self.cache_path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / cfg.cache_name()
+        self.cache_path = cache_folder(cache_dir) / cfg.cache_name()
         arrays, self.from_cache = load_or_build(self.cache_path, lambda: load_cached(self.cache_path, cfg),
                                                 lambda: build_arrays(cfg), "the built-in dataset")
         self._arrays = arrays

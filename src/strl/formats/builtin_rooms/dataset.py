@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from strl.errors import ConfigError, DataError
 from strl.formats.base import Frame
-from strl.formats.builtin.dataset import (check_numbers, config_fingerprint, config_text, default_cache_dir,
-                                          item_rng, load_or_build, read_cache, sized)
+from strl.formats.builtin.dataset import (cache_entry_name, cache_folder, check_numbers, config_text, item_rng,
+                                          load_or_build, read_cache, sized)
 from strl.formats.io_utils import check_index
 from strl.formats.scenes import Scene, box_vote_targets, make_scene
 from strl.sequences.depth_points import DepthBackProjection
@@ -98,7 +97,7 @@ class RoomsConfig:
         return getattr(self, f"{split}_rooms")
 
     def cache_name(self) -> str:
-        return f"builtin-rooms-{GENERATOR_VERSION}-{self.seed}-{config_fingerprint(self, GENERATOR_VERSION)}.npz"
+        return cache_entry_name("builtin-rooms", self, GENERATOR_VERSION, ".npz")
 
 
 #: Named sizes: ``default`` for the laptop runs, ``small`` for tests and quick checks.
@@ -281,7 +280,7 @@ class RoomsData:
 
     def __init__(self, cfg: RoomsConfig = RoomsConfig(), cache_dir: str | os.PathLike | None = None):
         self.cfg = cfg
-        self.cache_path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / cfg.cache_name()
+        self.cache_path = cache_folder(cache_dir) / cfg.cache_name()
         keys = ("frame_depth", "frame_poses", "intrinsics", "frame_rooms", "mean_sizes",
                 *(k for split in SPLITS for k in split_keys(split)))
         self._arrays, self.from_cache = load_or_build(

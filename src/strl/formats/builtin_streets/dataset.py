@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from strl.errors import ConfigError
-from strl.formats.builtin.dataset import check_numbers, config_fingerprint, default_cache_dir, item_rng, sized
+from strl.formats.builtin.dataset import (cache_entry_name, cache_folder, check_numbers, config_fingerprint, item_rng,
+                                          sized)
 from strl.formats.kitti_calib import write_calibration
 from strl.formats.kitti_labels import write_label_file
 from strl.formats.kitti_object import write_road_plane
@@ -86,7 +87,7 @@ class StreetsConfig:
         return config_fingerprint(self, GENERATOR_VERSION)
 
     def cache_name(self) -> str:
-        return f"builtin-streets-{GENERATOR_VERSION}-{self.seed}-{self.fingerprint()}"
+        return cache_entry_name("builtin-streets", self, GENERATOR_VERSION)
 
 
 SIZES = {
@@ -233,7 +234,7 @@ def builtin_streets_root(seed: int = 0, size: str = "default", cache_dir: str | 
     :func:`strl.formats.builtin.default_cache_dir` (``$STRL_CACHE_DIR`` or ``~/.cache/strl``).
     """
     cfg = config if config is not None else sized_config(size, seed)
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache = cache_folder(cache_dir or None)  # an empty string too means the default folder
     final = cache / cfg.cache_name()
     if _complete(final, cfg):
         return final
