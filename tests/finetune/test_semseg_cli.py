@@ -46,6 +46,7 @@ def test_s3dis_end_to_end_and_export(tmp_path, capsys, channels):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "per-class IoU" in out and "ceiling" in out
+    assert ("S3DIS's 9 channels" if channels == 9 else "block-centred xyz only, as pre-trained") in out  # says which ran
     m = json.loads((tmp_path / "s" / "metrics.json").read_text())
     for key in ("miou", "overall_accuracy", "mean_class_accuracy", "miou_scratch", "miou_best_on_test", "miou_sampled_points"):
         assert 0.0 <= m[key] <= 1.0, key

@@ -93,6 +93,14 @@ PRESETS = {
 }
 
 
+def input_description(cfg) -> str:
+    """Which input a run feeds the encoder, for the log (the encoder was pre-trained on xyz only)."""
+    if cfg.input_channels == 9:
+        return ("input: S3DIS's 9 channels (block-centred xyz, RGB, room-normalised xyz); the 6 channels beyond "
+                "the pre-trained xyz start at zero weight")
+    return f"input: block-centred xyz only, as pre-trained; {cfg.num_points} points per block"
+
+
 # ----------------------------------------------------------------------------- blocks of scenes
 
 
@@ -276,6 +284,9 @@ class SemSegTask(Task):
                 if not train.semantic_class_names:
                     raise ConfigError(f"{cfg.dataset} carries no semantic labels")
                 self._splits = (train, test, list(train.semantic_class_names))
+            print(f"semseg on {cfg.dataset}: {len(train)} training and {len(test)} test "
+                  f"{'blocks' if cfg.dataset == 's3dis' else 'scenes'}, {len(self._splits[2])} classes; "
+                  f"{input_description(cfg)}")
         return self._splits
 
     def data(self, cfg, fraction: float, seed: int) -> TaskData:
